@@ -1,0 +1,52 @@
+/*
+ * path.h - xenstore path validation and relative-path resolution.
+ *
+ * Rules (docs/misc/xenstore.txt, cxenstored): characters [A-Za-z0-9-/_@]
+ * only; absolute paths start with '/', have no "//" and no trailing '/'
+ * (except "/" itself); relative paths are resolved against
+ * /local/domain/<domid>; absolute length <= XSW_ABS_PATH_MAX, relative
+ * length <= XSW_REL_PATH_MAX. Special watch paths start with '@'
+ * (@introduceDomain, @releaseDomain, and their "/<domid>" forms) and are
+ * valid only where the caller allows them.
+ */
+#ifndef XSW_PATH_H
+#define XSW_PATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wire.h"
+
+/* Canonical absolute path buffer: big enough for any valid path + NUL. */
+#define XSW_PATH_BUF (XSW_ABS_PATH_MAX + 1)
+
+/* "/local/domain/<domid>" into out; returns its length. */
+size_t xsw_domain_path(uint32_t domid, char *out, size_t outlen);
+
+/*
+ * Validates in and writes its canonical absolute form to out
+ * (XSW_PATH_BUF bytes). allow_special admits '@' paths (watches).
+ * Returns 0 or -EINVAL (bad characters, "//", trailing '/', empty, too
+ * long: cxenstored answers EINVAL for all of these).
+ */
+int xsw_path_resolve(uint32_t domid, const char *in, bool allow_special,
+		     char *out);
+
+/* True if in names a special watch path (starts with '@'). */
+bool xsw_path_is_special(const char *path);
+
+/*
+ * If abs (canonical) lies under /local/domain/<domid>/, returns a pointer
+ * to its relative remainder within abs; else NULL. Used to give relative
+ * watches relative event paths.
+ */
+const char *xsw_path_relative_to(uint32_t domid, const char *abs);
+
+/* True if child equals parent or lies below it ("/a" covers "/a/b"). */
+bool xsw_path_is_under(const char *child, const char *parent);
+
+/* Depth of a canonical path: "/" is 0, "/a" 1, "/a/b" 2; '@' paths 0. */
+unsigned xsw_path_depth(const char *path);
+
+#endif
