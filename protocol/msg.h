@@ -49,8 +49,9 @@ char *xsw_reader_take(struct xsw_reader *r);
 
 /*
  * Splits a payload into its NUL-terminated strings. Returns the number of
- * strings (a final unterminated run counts as one, as cxenstored does),
- * or -E2BIG when there are more than max.
+ * strings, or -E2BIG when there are more than max. Bytes after the last
+ * NUL are not a string: cxenstored's get_strings() ignores them too, so
+ * "a\0b" is one string and an unterminated single argument is none.
  */
 int xsw_args_split(const char *body, uint32_t len, const char **argv,
 		   int max);
@@ -86,8 +87,10 @@ int xsw_request_parse(const struct xsw_hdr *hdr, const char *body,
 
 /*
  * Reply encoding into out (at least XSW_HDR_SIZE + XSW_PAYLOAD_MAX bytes).
- * Returns the total message size. xsw_encode_error() writes an XS_ERROR
- * reply "<ENAME>\0" echoing req_id/tx_id of the request.
+ * Returns the total message size. A payload above XSW_PAYLOAD_MAX is
+ * replaced by an "E2BIG" error reply, as cxenstored's send_reply() does.
+ * xsw_encode_error() writes an XS_ERROR reply "<ENAME>\0" echoing
+ * req_id/tx_id of the request (err may be positive or negative).
  */
 size_t xsw_encode(uint32_t type, uint32_t req_id, uint32_t tx_id,
 		  const void *payload, uint32_t len, void *out);
@@ -98,5 +101,7 @@ int xsw_encode_watch_event(const char *path, const char *token, void *out,
 
 /* Decimal parse with full validation (no sign, no junk, no overflow). */
 int xsw_parse_u32(const char *s, uint32_t *out);
+/* Same, limited to 0..65535 as cxenstored's parse_domid(); 0 or -EINVAL. */
+int xsw_parse_domid(const char *s, uint32_t *out);
 
 #endif

@@ -26,9 +26,11 @@ size_t xsw_domain_path(uint32_t domid, char *out, size_t outlen);
 
 /*
  * Validates in and writes its canonical absolute form to out
- * (XSW_PATH_BUF bytes). allow_special admits '@' paths (watches).
- * Returns 0 or -EINVAL (bad characters, "//", trailing '/', empty, too
- * long: cxenstored answers EINVAL for all of these).
+ * (XSW_PATH_BUF bytes). allow_special admits '@' paths (watches), which
+ * are copied unchanged. Returns 0 or -EINVAL (bad characters, "//",
+ * trailing '/', empty, relative input above XSW_REL_PATH_MAX, result
+ * above XSW_ABS_PATH_MAX: cxenstored answers EINVAL for all of these).
+ * On error out may hold a partial result.
  */
 int xsw_path_resolve(uint32_t domid, const char *in, bool allow_special,
 		     char *out);
@@ -42,6 +44,13 @@ bool xsw_path_is_special(const char *path);
  * watches relative event paths.
  */
 const char *xsw_path_relative_to(uint32_t domid, const char *abs);
+
+/*
+ * Length of a canonical path below its "/local/domain/<domid>/" prefix
+ * (the whole length if it has none): what cxenstored's per-domain
+ * path-length quota (-M, default XSW_REL_PATH_MAX) is checked against.
+ */
+size_t xsw_path_local_len(const char *abs);
 
 /* True if child equals parent or lies below it ("/a" covers "/a/b"). */
 bool xsw_path_is_under(const char *child, const char *parent);

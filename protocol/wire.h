@@ -70,13 +70,17 @@ struct xsw_ring_page {
 	uint32_t server_features;
 	uint32_t connection;
 	uint32_t error;
-	uint32_t evtchn_port; /* reserved in newer xs_wire.h; unused here */
+	/*
+	 * Set by Xen for dom0less/Hyperlaunch guests: the event channel to
+	 * use when non-zero, else the one given by INTRODUCE (xs_wire.h).
+	 */
+	uint32_t evtchn_port;
 };
 
-#define XSW_FEATURE_RECONNECTION 1u
-#define XSW_FEATURE_ERROR 2u
-#define XSW_FEATURE_WATCHDEPTH 4u
-#define XSW_FEATURE_DOMID_ANY 8u
+#define XSW_FEATURE_RECONNECTION 1u /* connection field usable */
+#define XSW_FEATURE_ERROR 2u        /* error field present */
+#define XSW_FEATURE_WATCHDEPTH 4u   /* WATCH takes a third <depth> arg */
+#define XSW_FEATURE_DOMID_ANY 8u    /* DOMID_ANY in node permissions */
 
 #define XSW_CONNECTED 0u
 #define XSW_RECONNECT 1u
