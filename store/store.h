@@ -95,6 +95,13 @@ struct store_event {
 	bool exact;
 	const struct xsw_perm *perms;
 	unsigned nperms;
+	/*
+	 * SET_PERMS outside a transaction: the permissions before the change
+	 * (cxenstored lets watchers that could see either version have the
+	 * event). NULL otherwise.
+	 */
+	const struct xsw_perm *old_perms;
+	unsigned nold_perms;
 };
 
 struct store_commit {

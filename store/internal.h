@@ -1,0 +1,143 @@
+/*
+ * internal.h - shared between the store/ sources only.
+ *
+ * Main tree: one struct snode per node, indexed by full path (uthash), with
+ * children in a doubly linked list in creation order. Transactions keep an
+ * overlay (struct tnode per accessed path) and never copy the tree.
+ * Memory: everything here is owned by struct store or struct store_txn.
+ */
+#ifndef STORE_INTERNAL_H
+#define STORE_INTERNAL_H
+
+#include <uthash.h>
+
+#include "store.h"
+
+#define STORE_NO_GEN UINT64_MAX
+/* Extra access bit, as cxenstored's XS_PERM_OWNER: needed by SET_PERMS. */
+#define STORE_PERM_OWNER 8u
+/* cxenstored's record header size, counted by the node size quota. */
+#define STORE_NODE_HDR 24u
+
+struct snode {
+	UT_hash_handle hh;
+	struct snode *parent, *first, *last, *prev, *next;
+	uint64_t generation;
+	/* perms (nperms entries) followed by len value bytes; one allocation */
+	unsigned char *data;
+	uint32_t len;
+	uint32_t nperms;
+	uint32_t nchildren;
+	uint32_t childlen; /* sum of (child name length + 1) */
+	uint32_t pathlen;
+	char path[];
+};
+
+static inline const struct xsw_perm *snode_perms(const struct snode *n)
+{
+	return (const struct xsw_perm *)n->data;
+}
+
+static inline const char *snode_value(const struct snode *n)
+{
+	return (const char *)n->data + n->nperms * sizeof(struct xsw_perm);
+}
+
+struct owner_count {
+	UT_hash_handle hh;
+	uint32_t domid;
+	int64_t count;
+};
+
+/* Records of the commit being built; strings live in arena (offsets). */
+struct commit_buf {
+	struct store_op *ops;
+	unsigned nops, capops;
+	struct store_effect *effects;
+	unsigned neffects, capeffects;
+	struct store_event *events;
+	unsigned nevents, capevents;
+	char *arena;
+	size_t used, cap;
+	bool oom;
+};
+
+struct store {
+	struct snode *index; /* uthash head, by path */
+	struct snode *root;
+	uint64_t generation;
+	uint64_t seq;
+	uint64_t nodes;
+	uint64_t bytes;
+	uint64_t open_txns;
+	struct store_limits lim;
+	store_commit_fn hook;
+	void *hook_ctx;
+	struct owner_count *owners;
+	struct commit_buf cb;
+};
+
+/* tree.c: the main tree, no permission checks. */
+struct snode *tree_find(const struct store *st, const char *path, size_t len);
+int tree_create(struct store *st, struct snode *parent, const char *path,
+		const void *value, uint32_t len, const struct xsw_perm *perms,
+		unsigned nperms, struct snode **out);
+int tree_set_data(struct store *st, struct snode *n, const void *value,
+		  uint32_t len, const struct xsw_perm *perms, unsigned nperms);
+/* Calls ev (if set) for every node, children before parents, then frees. */
+typedef void (*tree_del_fn)(void *ctx, const struct snode *n);
+void tree_delete(struct store *st, struct snode *n, tree_del_fn ev, void *ctx);
+void tree_move_last(struct snode *n);
+void tree_free_all(struct store *st);
+void owner_add(struct store *st, uint32_t domid, int64_t delta);
+int64_t owner_get(const struct store *st, uint32_t domid);
+const char *path_basename(const char *path);
+size_t path_parent_len(const char *path, size_t len);
+unsigned path_depth(const char *path);
+
+/* commit.c: records of one commit. */
+void cb_reset(struct commit_buf *cb);
+void cb_free(struct commit_buf *cb);
+void cb_op(struct commit_buf *cb, enum store_op_kind kind, const char *path);
+void cb_effect(struct commit_buf *cb, const char *path, bool deleted,
+	       const void *value, uint32_t len, const struct xsw_perm *perms,
+	       unsigned nperms);
+void cb_event(struct commit_buf *cb, const char *path, bool exact,
+	      const struct xsw_perm *perms, unsigned nperms,
+	      const struct xsw_perm *old, unsigned nold);
+/* Turns arena offsets into pointers and calls the hook; seq increments. */
+int cb_emit(struct store *st, const struct store_caller *who, uint32_t tx_id);
+
+/* txn.c: the overlay seen by operations inside a transaction. */
+struct tnode;
+struct nview {
+	bool exists;
+	const char *path;
+	const char *value;
+	uint32_t len;
+	const struct xsw_perm *perms;
+	unsigned nperms;
+	uint64_t generation;
+	unsigned nchildren;
+	uint32_t childlen;
+	struct snode *main;  /* set when the view is the main node */
+	struct tnode *tn;    /* set when the view is the transaction copy */
+};
+
+int txn_read(struct store *st, struct store_txn *t, const char *path,
+	     struct nview *out);
+int txn_write(struct store *st, struct store_txn *t, const char *path,
+	      bool create, const void *value, uint32_t len,
+	      const struct xsw_perm *perms, unsigned nperms);
+int txn_child_names(struct store_txn *t, const struct nview *v, char **names,
+		    size_t *len);
+int txn_remove(struct store *st, struct store_txn *t, const char *path,
+	       bool exact);
+void txn_fire(struct store_txn *t, const char *path, bool exact);
+void txn_op(struct store_txn *t, enum store_op_kind kind, const char *path);
+void txn_owner_delta(struct store_txn *t, uint32_t domid, int delta);
+int64_t txn_owner_get(const struct store *st, const struct store_txn *t,
+		      uint32_t domid);
+void txn_fail(struct store_txn *t, int err);
+
+#endif
