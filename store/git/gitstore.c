@@ -1,0 +1,289 @@
+/* gitstore.c - the engine's API on the loop thread: journal side. */
+#include "gitstore_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+
+uint64_t gs_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t gs_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int gs_fault_take(struct gitstore *gs, enum gitstore_fault point)
+{
+	if (!gs->fault_count[point])
+		return 0;
+	gs->fault_count[point]--;
+	return gs->fault_err[point];
+}
+
+void gitstore_options_init(struct gitstore_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->fsync = GITSTORE_FSYNC_NEVER;
+	o->fsync_interval_ms = 1000;
+	o->lag_max = GITSTORE_LAG_MAX_DEFAULT;
+	o->pack_interval_ms = 1000;
+}
+
+static int read_boot_id(const char *path, char *out, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, out, len - 1);
+	int e = n < 0 ? -errno : 0;
+	close(fd);
+	if (e)
+		return e;
+	out[n] = '\0';
+	out[strcspn(out, "\r\n \t")] = '\0';
+	/* it names segments' owners and tags: keep it to safe characters */
+	if (!out[0] || strspn(out, "0123456789abcdefABCDEF-") != strlen(out))
+		return -EINVAL;
+	return 0;
+}
+
+int gitstore_open(struct gitstore **out, const char *dir,
+		  const struct gitstore_options *opts, char *errbuf,
+		  size_t errlen)
+{
+	struct gitstore *gs = calloc(1, sizeof(*gs));
+	int e;
+	*out = NULL;
+	if (!gs)
+		return -ENOMEM;
+	if (opts)
+		gs->opts = *opts;
+	else
+		gitstore_options_init(&gs->opts);
+	if (!gs->opts.lag_max)
+		gs->opts.lag_max = GITSTORE_LAG_MAX_DEFAULT;
+	if (!gs->opts.pack_interval_ms)
+		gs->opts.pack_interval_ms = 1000;
+	pthread_mutex_init(&gs->lock, NULL);
+	pthread_cond_init(&gs->wake_writer, NULL);
+	pthread_cond_init(&gs->wake_loop, NULL);
+	if (!(gs->dir = strdup(dir))) {
+		e = -ENOMEM;
+		goto fail;
+	}
+	const char *bp = gs->opts.boot_id_path ? gs->opts.boot_id_path
+					       : BOOT_ID_PATH;
+	if ((e = read_boot_id(bp, gs->boot, sizeof(gs->boot)))) {
+		snprintf(gs->err, sizeof(gs->err), "boot id %s: %s", bp,
+			 strerror(-e));
+		goto fail;
+	}
+	gs->opts.boot_id_path = NULL; /* not kept: the caller owns it */
+	bool fs = gs->opts.fsync != GITSTORE_FSYNC_NEVER;
+	if ((e = gs_repo_open(&gs->repo, dir, fs))) {
+		gs_git_error(e, gs->err, sizeof(gs->err));
+		goto fail;
+	}
+	if ((e = gs_journal_init(&gs->journal, dir, gs->boot, fs))) {
+		snprintf(gs->err, sizeof(gs->err), "journal in %s: %s", dir,
+			 strerror(-e));
+		goto fail;
+	}
+	*out = gs;
+	return 0;
+fail:
+	if (errbuf && errlen)
+		snprintf(errbuf, errlen, "%s", gs->err[0] ? gs->err
+							  : strerror(-e));
+	gitstore_close(gs);
+	return e;
+}
+
+int gitstore_append(struct gitstore *gs, const struct store_commit *c,
+		    uint64_t *seq)
+{
+	if (!gs->recovered)
+		return -EINVAL;
+	uint64_t s = gs->appended_seq + 1;
+	int e = gs_record_encode(&gs->batch, c, s, gs_now_ns());
+	if (e) {
+		snprintf(gs->err, sizeof(gs->err), "record %llu: %s",
+			 (unsigned long long)s, strerror(-e));
+		return e;
+	}
+	gs->appended_seq = s;
+	gs->batch_last_seq = s;
+	if (seq)
+		*seq = s;
+	return 0;
+}
+
+static int do_fsync(struct gitstore *gs, int fault)
+{
+	int e = fault ? fault : gs_journal_sync(&gs->journal);
+	if (!e)
+		gs->last_fsync_ns = gs_mono_ns();
+	return e;
+}
+
+int gitstore_flush(struct gitstore *gs)
+{
+	int e = 0;
+	if (!gs->batch.len)
+		return 0;
+	pthread_mutex_lock(&gs->lock);
+	int wfault = gs_fault_take(gs, GITSTORE_FAULT_JOURNAL_WRITE);
+	int sfault = gs_fault_take(gs, GITSTORE_FAULT_FSYNC);
+	pthread_mutex_unlock(&gs->lock);
+	e = gs_journal_write(&gs->journal, gs->batch.data, gs->batch.len,
+			     gs->batch_last_seq, wfault);
+	if (!e && gs->opts.fsync == GITSTORE_FSYNC_ALWAYS)
+		e = do_fsync(gs, sfault);
+	else if (!e && gs->opts.fsync == GITSTORE_FSYNC_INTERVAL &&
+		 gs_mono_ns() - gs->last_fsync_ns >=
+			 (uint64_t)gs->opts.fsync_interval_ms * 1000000u)
+		e = do_fsync(gs, sfault);
+	if (e) {
+		/*
+		 * The batch stays and is written again, whole, by the next
+		 * flush. After a failed fdatasync the records may be in the
+		 * kernel twice; replay skips seqs already seen.
+		 */
+		snprintf(gs->err, sizeof(gs->err), "journal write: %s",
+			 strerror(-e));
+		pthread_mutex_lock(&gs->lock);
+		gs->journal_error = e;
+		pthread_mutex_unlock(&gs->lock);
+		return e;
+	}
+	struct gs_chunk *c = malloc(sizeof(*c));
+	if (!c)
+		return -ENOMEM; /* durable already; Git catches up on restart */
+	c->next = NULL;
+	c->buf = gs->batch;
+	memcpy(c->boot, gs->boot, sizeof(c->boot));
+	memset(&gs->batch, 0, sizeof(gs->batch));
+	pthread_mutex_lock(&gs->lock);
+	gs->journal_error = 0;
+	gs->flushes++;
+	gs->journal_bytes += c->buf.len;
+	gs->flushed_seq = gs->batch_last_seq;
+	if (gs->qtail)
+		gs->qtail->next = c;
+	else
+		gs->qhead = c;
+	gs->qtail = c;
+	pthread_cond_signal(&gs->wake_writer);
+	/* Backpressure: wait for Git while it is too far behind (and alive). */
+	while (gs->flushed_seq - gs->git_seq > gs->opts.lag_max &&
+	       !gs->writer_error && gs->started)
+		pthread_cond_wait(&gs->wake_loop, &gs->lock);
+	pthread_mutex_unlock(&gs->lock);
+	return 0;
+}
+
+uint64_t gitstore_lag(struct gitstore *gs)
+{
+	pthread_mutex_lock(&gs->lock);
+	uint64_t lag = gs->flushed_seq - gs->git_seq;
+	pthread_mutex_unlock(&gs->lock);
+	return lag;
+}
+
+int gitstore_sync(struct gitstore *gs)
+{
+	int e = gitstore_flush(gs);
+	if (e)
+		return e;
+	pthread_mutex_lock(&gs->lock);
+	uint64_t failures = gs->writer_failures;
+	gs->sync_req = true;
+	pthread_cond_signal(&gs->wake_writer);
+	while (gs->git_seq < gs->flushed_seq && gs->started &&
+	       gs->writer_failures == failures)
+		pthread_cond_wait(&gs->wake_loop, &gs->lock);
+	gs->sync_req = false;
+	if (gs->git_seq < gs->flushed_seq) {
+		e = gs->writer_error ? gs->writer_error : -EIO;
+		snprintf(gs->err, sizeof(gs->err), "git writer: %s",
+			 gs->writer_msg);
+	}
+	pthread_mutex_unlock(&gs->lock);
+	return e;
+}
+
+int gitstore_close(struct gitstore *gs)
+{
+	int e = 0;
+	if (!gs)
+		return 0;
+	if (gs->started) {
+		e = gitstore_sync(gs);
+		gs_writer_stop(gs);
+	}
+	while (gs->qhead) {
+		struct gs_chunk *c = gs->qhead;
+		gs->qhead = c->next;
+		gs_buf_free(&c->buf);
+		free(c);
+	}
+	if (gs->mirror_ok)
+		gs_mirror_fini(&gs->mirror);
+	if (gs->journal.dir)
+		gs_journal_fini(&gs->journal);
+	if (gs->repo.repo)
+		gs_repo_close(&gs->repo);
+	gs_buf_free(&gs->batch);
+	pthread_cond_destroy(&gs->wake_writer);
+	pthread_cond_destroy(&gs->wake_loop);
+	pthread_mutex_destroy(&gs->lock);
+	free(gs->dir);
+	free(gs);
+	return e;
+}
+
+const char *gitstore_last_error(struct gitstore *gs)
+{
+	return gs->err;
+}
+
+void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&gs->lock);
+	out->appended_seq = gs->appended_seq;
+	out->flushed_seq = gs->flushed_seq;
+	out->git_seq = gs->git_seq;
+	out->commits = gs->commits;
+	out->packs = gs->packs;
+	out->journal_bytes = gs->journal_bytes;
+	out->flushes = gs->flushes;
+	out->journal_error = gs->journal_error;
+	out->writer_error = gs->writer_error;
+	pthread_mutex_unlock(&gs->lock);
+	snprintf(out->boot_id, sizeof(out->boot_id), "%s", gs->boot);
+}
+
+void gitstore_inject_fault(struct gitstore *gs, enum gitstore_fault point,
+			   int err, unsigned count)
+{
+	if ((unsigned)point >= GITSTORE_FAULT_COUNT)
+		return;
+	pthread_mutex_lock(&gs->lock);
+	gs->fault_err[point] = err;
+	gs->fault_count[point] = count;
+	pthread_mutex_unlock(&gs->lock);
+}

@@ -1,0 +1,83 @@
+/*
+ * gitstore_int.h - the engine's state, shared by its files (not installed).
+ *
+ * Ownership by thread: the loop thread owns batch/appended_seq; the writer
+ * thread owns repo, mirror and head_* once started (recovery uses them
+ * before); fields under lock are shared.
+ */
+#ifndef GS_INT_H
+#define GS_INT_H
+
+#include <pthread.h>
+
+#include "gitstore.h"
+#include "journal.h"
+#include "mirror.h"
+#include "record.h"
+#include "repo.h"
+
+struct gs_chunk {
+	struct gs_chunk *next;
+	struct gs_buf buf; /* framed records */
+	char boot[40];
+};
+
+struct gitstore {
+	char *dir;
+	struct gitstore_options opts;
+	char boot[40];
+	char err[512];
+	struct gs_repo repo;
+	struct gs_journal journal;
+	struct gs_mirror mirror;
+	bool mirror_ok, recovered, started;
+
+	/* writer side: the newest commit, maybe not yet published */
+	git_oid head;
+	bool has_head;
+	uint64_t head_seq;
+	char head_boot[40];
+	uint64_t pending_commits;
+	uint64_t first_pending_ns;
+	git_oid tag_oid; /* boot commit to tag once published */
+	bool tag_pending;
+
+	/* loop side */
+	struct gs_buf batch;
+	uint64_t batch_last_seq;
+	uint64_t appended_seq;
+	uint64_t last_fsync_ns;
+
+	/* shared, under lock */
+	pthread_mutex_t lock;
+	pthread_cond_t wake_writer, wake_loop;
+	struct gs_chunk *qhead, *qtail;
+	uint64_t flushed_seq, git_seq;
+	bool stop, sync_req;
+	int writer_error, journal_error;
+	uint64_t writer_failures;
+	char writer_msg[256];
+	uint64_t commits, packs, journal_bytes, flushes;
+	int fault_err[GITSTORE_FAULT_COUNT];
+	unsigned fault_count[GITSTORE_FAULT_COUNT];
+	pthread_t thread;
+};
+
+uint64_t gs_now_ns(void);
+uint64_t gs_mono_ns(void);
+/* Consumes one injected fault at point (under lock): its err or 0. */
+int gs_fault_take(struct gitstore *gs, enum gitstore_fault point);
+
+/* writer.c: used by recovery before the thread starts, then by the thread */
+int gs_commit_record(struct gitstore *gs, const struct gs_record *rec,
+		     const char *boot);
+int gs_commit_boot(struct gitstore *gs);
+int gs_publish(struct gitstore *gs);
+int gs_writer_start(struct gitstore *gs);
+void gs_writer_stop(struct gitstore *gs);
+
+/* Reads seq and boot id from a commit's trailers (0 / "" if absent). */
+int gs_commit_meta(struct gitstore *gs, const git_oid *id, git_oid *tree,
+		   uint64_t *seq, char *boot, size_t bootlen);
+
+#endif

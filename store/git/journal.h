@@ -1,0 +1,72 @@
+/*
+ * journal.h - the write-ahead journal: segment files of framed records.
+ *
+ * <store>/journal/<first seq, 16 hex digits>.xsj; each segment starts with
+ * "XSJ1", u32 boot id length, the boot id of the daemon that wrote it, then
+ * framed records (record.h). A segment is deleted once Git holds all its
+ * records. Torn tails (kill -9 mid-write) fail their CRC and are skipped.
+ */
+#ifndef GS_JOURNAL_H
+#define GS_JOURNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define GS_SEGMENT_MAX (64u << 20)
+
+struct gs_segment {
+	uint64_t first_seq, last_seq;
+};
+
+struct gs_journal {
+	char *dir;          /* owned */
+	char boot[40];
+	int fd;             /* active segment, -1 none */
+	uint64_t seg_first; /* its name */
+	uint64_t seg_last;  /* last seq written to it */
+	off_t off;          /* end of its last complete record */
+	bool dir_fsync;
+	/* Closed segments awaiting Git; the writer thread deletes them. */
+	pthread_mutex_t lock;
+	struct gs_segment *closed;
+	size_t nclosed, capclosed;
+};
+
+/* Prepares <storedir>/journal; opens no segment yet. */
+int gs_journal_init(struct gs_journal *j, const char *storedir,
+		    const char *boot, bool dir_fsync);
+void gs_journal_fini(struct gs_journal *j);
+
+/* Starts a new active segment whose first record will be first_seq. */
+int gs_journal_start(struct gs_journal *j, uint64_t first_seq);
+
+/*
+ * Writes data (whole framed records, the last one numbered last_seq) with
+ * one write(). fault (negative errno, 0 none) simulates a torn write: half
+ * the data is written and fault returned. On any failure the segment is
+ * cut back to its last complete record, or, if that fails, a new segment
+ * is started by the next call, so the journal never holds garbage before a
+ * good record.
+ */
+int gs_journal_write(struct gs_journal *j, const char *data, size_t len,
+		     uint64_t last_seq, int fault);
+int gs_journal_sync(struct gs_journal *j);
+
+/* Deletes closed segments whose records are all in Git (<= git_seq). */
+void gs_journal_gc(struct gs_journal *j, uint64_t git_seq);
+
+/*
+ * Reads every segment in name order and calls fn for each good record
+ * payload with the segment's boot id; a segment's torn tail is skipped.
+ * fn returns 0 to go on. Segments read are deleted by gs_journal_drop_old.
+ */
+typedef int (*gs_journal_fn)(void *ctx, const char *boot, const char *payload,
+			     size_t len);
+int gs_journal_scan(struct gs_journal *j, gs_journal_fn fn, void *ctx);
+/* Deletes every segment except the active one. */
+int gs_journal_drop_old(struct gs_journal *j);
+
+#endif

@@ -1,0 +1,560 @@
+/* mirror.c - the writer's view of the tree as Git objects. */
+#include "mirror.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#define PERMS_MAX 1024u /* entries parsed from one .perms blob */
+#define XSW_PATH_MAX_WALK 8192u /* longer than any valid path */
+
+struct gs_mnode {
+	char *name;
+	size_t namelen;
+	struct gs_mnode *parent;
+	struct gs_mnode *children; /* uthash keeps creation order */
+	UT_hash_handle hh;
+	git_oid tree, value, perms;
+	unsigned nchildren;
+	bool loaded, dirty;
+};
+
+/* perms text -> blob id, and blob id -> parsed list */
+struct perms_text {
+	char *text;
+	git_oid oid;
+	UT_hash_handle hh;
+};
+
+struct perms_parsed {
+	git_oid oid;
+	unsigned n;
+	struct xsw_perm *p;
+	UT_hash_handle hh;
+};
+
+struct gs_perms_cache {
+	struct perms_text *by_text;
+	struct perms_parsed *by_oid;
+};
+
+struct tree_ent {
+	const char *name;
+	size_t len;
+	bool dir;
+	const git_oid *oid;
+};
+
+size_t gs_perms_format(const struct xsw_perm *p, unsigned n, char *out)
+{
+	static const char letters[] = "nrwb";
+	size_t len = 0;
+	for (unsigned i = 0; i < n; i++)
+		len += (size_t)sprintf(out + len, "%c%" PRIu32 "%s\n",
+				       letters[p[i].perms & 3], p[i].domid,
+				       (p[i].perms & XSW_PERM_IGNORE) ? "!" : "");
+	return len;
+}
+
+int gs_perms_parse(const char *s, size_t len, struct xsw_perm *out,
+		   unsigned max)
+{
+	unsigned n = 0;
+	size_t i = 0;
+	while (i < len) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (s + i)) : len - i;
+		if (l < 2 || n == max)
+			return -EINVAL;
+		const char *e = s + i;
+		uint8_t bits;
+		switch (e[0]) {
+		case 'n': bits = XSW_PERM_NONE; break;
+		case 'r': bits = XSW_PERM_READ; break;
+		case 'w': bits = XSW_PERM_WRITE; break;
+		case 'b': bits = XSW_PERM_BOTH; break;
+		default: return -EINVAL;
+		}
+		uint64_t d = 0;
+		size_t k = 1;
+		for (; k < l && e[k] >= '0' && e[k] <= '9'; k++)
+			d = d * 10 + (uint64_t)(e[k] - '0');
+		if (k == 1 || d > UINT32_MAX)
+			return -EINVAL;
+		if (k < l && e[k] == '!') {
+			bits |= XSW_PERM_IGNORE;
+			k++;
+		}
+		if (k != l)
+			return -EINVAL;
+		out[n].domid = (uint32_t)d;
+		out[n].perms = bits;
+		n++;
+		i += l + 1;
+	}
+	return (int)n;
+}
+
+static struct gs_mnode *node_new(const char *name, size_t len,
+				 struct gs_mnode *parent)
+{
+	struct gs_mnode *n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->name = malloc(len + 1);
+	if (!n->name) {
+		free(n);
+		return NULL;
+	}
+	memcpy(n->name, name, len);
+	n->name[len] = '\0';
+	n->namelen = len;
+	n->parent = parent;
+	return n;
+}
+
+static void node_free(struct gs_mnode *n)
+{
+	struct gs_mnode *c, *tmp;
+	HASH_ITER(hh, n->children, c, tmp) {
+		HASH_DEL(n->children, c);
+		node_free(c);
+	}
+	free(n->name);
+	free(n);
+}
+
+static void mark_dirty(struct gs_mnode *n)
+{
+	for (; n && !n->dirty; n = n->parent)
+		n->dirty = true;
+}
+
+static int add_child(struct gs_mnode *parent, struct gs_mnode *c)
+{
+	HASH_ADD_KEYPTR(hh, parent->children, c->name, c->namelen, c);
+	parent->nchildren++;
+	return 0;
+}
+
+static int read_blob(struct gs_mirror *m, const git_oid *id, git_blob **out)
+{
+	int e = git_blob_lookup(out, m->repo->repo, id);
+	return e ? gs_git_error(e, NULL, 0) : 0;
+}
+
+/* Reorders n's children by the names listed in an .order blob. */
+static void apply_order(struct gs_mnode *n, const char *s, size_t len)
+{
+	struct gs_mnode *ordered = NULL, *c, *tmp;
+	size_t i = 0;
+	while (i < len) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (s + i)) : len - i;
+		HASH_FIND(hh, n->children, s + i, l, c);
+		if (c) {
+			HASH_DEL(n->children, c);
+			HASH_ADD_KEYPTR(hh, ordered, c->name, c->namelen, c);
+		}
+		i += l + 1;
+	}
+	HASH_ITER(hh, n->children, c, tmp) {
+		HASH_DEL(n->children, c);
+		HASH_ADD_KEYPTR(hh, ordered, c->name, c->namelen, c);
+	}
+	n->children = ordered;
+}
+
+static int node_load(struct gs_mirror *m, struct gs_mnode *n)
+{
+	git_tree *t;
+	git_oid order;
+	bool has_order = false;
+	if (n->loaded)
+		return 0;
+	int e = git_tree_lookup(&t, m->repo->repo, &n->tree);
+	if (e)
+		return gs_git_error(e, NULL, 0);
+	git_oid_cpy(&n->value, &m->empty_blob);
+	git_oid_cpy(&n->perms, &m->root->perms); /* no .perms: as root */
+	size_t cnt = git_tree_entrycount(t);
+	for (size_t i = 0; i < cnt; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i);
+		const char *name = git_tree_entry_name(te);
+		if (name[0] == '.') {
+			if (!strcmp(name, ".value"))
+				git_oid_cpy(&n->value, git_tree_entry_id(te));
+			else if (!strcmp(name, ".perms"))
+				git_oid_cpy(&n->perms, git_tree_entry_id(te));
+			else if (!strcmp(name, ".order")) {
+				git_oid_cpy(&order, git_tree_entry_id(te));
+				has_order = true;
+			}
+			continue;
+		}
+		if (git_tree_entry_type(te) != GIT_OBJECT_TREE)
+			continue;
+		struct gs_mnode *c = node_new(name, strlen(name), n);
+		if (!c) {
+			git_tree_free(t);
+			return -ENOMEM;
+		}
+		git_oid_cpy(&c->tree, git_tree_entry_id(te));
+		add_child(n, c);
+	}
+	git_tree_free(t);
+	if (has_order) {
+		git_blob *b;
+		if ((e = read_blob(m, &order, &b)))
+			return e;
+		apply_order(n, git_blob_rawcontent(b),
+			    (size_t)git_blob_rawsize(b));
+		git_blob_free(b);
+	}
+	n->loaded = true;
+	return 0;
+}
+
+static int perms_oid(struct gs_mirror *m, const struct xsw_perm *p,
+		     unsigned n, git_oid *out)
+{
+	char stackbuf[512], *text = stackbuf;
+	if (n > 24 && !(text = malloc(16u * n + 1)))
+		return -ENOMEM;
+	size_t len = gs_perms_format(p, n, text);
+	struct perms_text *pt;
+	int e = 0;
+	HASH_FIND(hh, m->perms->by_text, text, len, pt);
+	if (pt) {
+		git_oid_cpy(out, &pt->oid);
+		goto out;
+	}
+	if ((e = gs_repo_write(m->repo, GIT_OBJECT_BLOB, text, len, out)))
+		goto out;
+	pt = calloc(1, sizeof(*pt));
+	if (pt && (pt->text = malloc(len + 1))) {
+		memcpy(pt->text, text, len + 1);
+		git_oid_cpy(&pt->oid, out);
+		HASH_ADD_KEYPTR(hh, m->perms->by_text, pt->text, len, pt);
+	} else {
+		free(pt); /* only a cache */
+	}
+out:
+	if (text != stackbuf)
+		free(text);
+	return e;
+}
+
+int gs_mirror_init(struct gs_mirror *m, struct gs_repo *repo,
+		   const git_oid *tree)
+{
+	static const struct xsw_perm n0 = { 0, XSW_PERM_NONE };
+	memset(m, 0, sizeof(*m));
+	m->repo = repo;
+	m->perms = calloc(1, sizeof(*m->perms));
+	m->root = node_new("", 0, NULL);
+	if (!m->perms || !m->root) {
+		gs_mirror_fini(m);
+		return -ENOMEM;
+	}
+	int e = git_odb_hash(&m->empty_blob, "", 0, GIT_OBJECT_BLOB);
+	if (e)
+		return gs_git_error(e, NULL, 0);
+	/* Both blobs exist in every tree we write; write them once here. */
+	if ((e = gs_repo_write(repo, GIT_OBJECT_BLOB, "", 0, &m->empty_blob)) ||
+	    (e = perms_oid(m, &n0, 1, &m->root->perms))) {
+		gs_mirror_fini(m);
+		return e;
+	}
+	if (tree) {
+		git_oid_cpy(&m->root->tree, tree);
+		return 0;
+	}
+	git_oid_cpy(&m->root->value, &m->empty_blob);
+	m->root->loaded = true;
+	mark_dirty(m->root);
+	return 0;
+}
+
+void gs_mirror_fini(struct gs_mirror *m)
+{
+	if (m->root)
+		node_free(m->root);
+	if (m->perms) {
+		struct perms_text *t, *tt;
+		HASH_ITER(hh, m->perms->by_text, t, tt) {
+			HASH_DEL(m->perms->by_text, t);
+			free(t->text);
+			free(t);
+		}
+		struct perms_parsed *p, *pp;
+		HASH_ITER(hh, m->perms->by_oid, p, pp) {
+			HASH_DEL(m->perms->by_oid, p);
+			free(p->p);
+			free(p);
+		}
+		free(m->perms);
+	}
+	free(m->scratch);
+	memset(m, 0, sizeof(*m));
+}
+
+int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
+{
+	struct gs_mnode *cur = m->root, *c;
+	const char *p = ef->path;
+	int e;
+	if (*p != '/')
+		return -EINVAL;
+	while (*p == '/' && p[1]) {
+		const char *name = p + 1, *end = strchr(name, '/');
+		size_t len = end ? (size_t)(end - name) : strlen(name);
+		if (!len)
+			return -EINVAL;
+		if ((e = node_load(m, cur)))
+			return e;
+		HASH_FIND(hh, cur->children, name, len, c);
+		if (!c) {
+			if (ef->deleted)
+				return 0; /* already gone */
+			/* A missing parent: created as the store does, inheriting. */
+			if (!(c = node_new(name, len, cur)))
+				return -ENOMEM;
+			git_oid_cpy(&c->value, &m->empty_blob);
+			git_oid_cpy(&c->perms, &cur->perms);
+			c->loaded = true;
+			add_child(cur, c);
+			mark_dirty(c);
+		}
+		cur = c;
+		p = name + len;
+	}
+	if (ef->deleted) {
+		if (cur == m->root) {
+			/* "/" cannot go: removing it empties it */
+			if ((e = node_load(m, cur)))
+				return e;
+			struct gs_mnode *x, *t;
+			HASH_ITER(hh, cur->children, x, t) {
+				HASH_DEL(cur->children, x);
+				node_free(x);
+			}
+			cur->nchildren = 0;
+			mark_dirty(cur);
+			return 0;
+		}
+		struct gs_mnode *parent = cur->parent;
+		HASH_DEL(parent->children, cur);
+		parent->nchildren--;
+		node_free(cur);
+		mark_dirty(parent);
+		return 0;
+	}
+	if ((e = node_load(m, cur)))
+		return e;
+	if ((e = gs_repo_write(m->repo, GIT_OBJECT_BLOB, ef->value, ef->len,
+			       &cur->value)))
+		return e;
+	if ((e = perms_oid(m, ef->perms, ef->nperms, &cur->perms)))
+		return e;
+	mark_dirty(cur);
+	return 0;
+}
+
+/* Git's tree order: names compared as if directories ended in '/'. */
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct tree_ent *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, n);
+	if (c)
+		return c;
+	unsigned cx = x->len > n ? (unsigned char)x->name[n] : (x->dir ? '/' : 0);
+	unsigned cy = y->len > n ? (unsigned char)y->name[n] : (y->dir ? '/' : 0);
+	return (int)cx - (int)cy;
+}
+
+static int scratch_reserve(struct gs_mirror *m, size_t need)
+{
+	if (need <= m->scratch_cap)
+		return 0;
+	size_t cap = m->scratch_cap ? m->scratch_cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	char *s = realloc(m->scratch, cap);
+	if (!s)
+		return -ENOMEM;
+	m->scratch = s;
+	m->scratch_cap = cap;
+	return 0;
+}
+
+static int node_write(struct gs_mirror *m, struct gs_mnode *n)
+{
+	struct gs_mnode *c, *tmp;
+	int e;
+	if (!n->dirty)
+		return 0;
+	HASH_ITER(hh, n->children, c, tmp) {
+		if ((e = node_write(m, c)))
+			return e;
+	}
+	size_t cnt = n->nchildren + 3, k = 0;
+	struct tree_ent *ents = malloc(cnt * sizeof(*ents));
+	if (!ents)
+		return -ENOMEM;
+	HASH_ITER(hh, n->children, c, tmp)
+		ents[k++] = (struct tree_ent){ c->name, c->namelen, true, &c->tree };
+	qsort(ents, k, sizeof(*ents), ent_cmp);
+	/* Creation order differs from sorted order: record it in .order. */
+	bool need_order = false;
+	size_t j = 0, olen = 0;
+	HASH_ITER(hh, n->children, c, tmp) {
+		if (ents[j++].name != c->name)
+			need_order = true;
+		olen += c->namelen + 1;
+	}
+	git_oid order;
+	if (need_order) {
+		if ((e = scratch_reserve(m, olen))) {
+			free(ents);
+			return e;
+		}
+		size_t off = 0;
+		HASH_ITER(hh, n->children, c, tmp) {
+			memcpy(m->scratch + off, c->name, c->namelen);
+			off += c->namelen;
+			m->scratch[off++] = '\n';
+		}
+		if ((e = gs_repo_write(m->repo, GIT_OBJECT_BLOB, m->scratch, off,
+				       &order))) {
+			free(ents);
+			return e;
+		}
+		ents[k++] = (struct tree_ent){ ".order", 6, false, &order };
+	}
+	ents[k++] = (struct tree_ent){ ".perms", 6, false, &n->perms };
+	ents[k++] = (struct tree_ent){ ".value", 6, false, &n->value };
+	/* Children are sorted; the dot entries go in by insertion. */
+	for (size_t i = k - (need_order ? 3 : 2); i < k; i++) {
+		struct tree_ent x = ents[i];
+		size_t p = i;
+		while (p > 0 && ent_cmp(&ents[p - 1], &x) > 0) {
+			ents[p] = ents[p - 1];
+			p--;
+		}
+		ents[p] = x;
+	}
+	size_t need = 0;
+	for (size_t i = 0; i < k; i++)
+		need += 7 + ents[i].len + 1 + GIT_OID_RAWSZ;
+	if ((e = scratch_reserve(m, need))) {
+		free(ents);
+		return e;
+	}
+	size_t off = 0;
+	for (size_t i = 0; i < k; i++) {
+		const char *mode = ents[i].dir ? "40000 " : "100644 ";
+		size_t ml = strlen(mode);
+		memcpy(m->scratch + off, mode, ml);
+		off += ml;
+		memcpy(m->scratch + off, ents[i].name, ents[i].len);
+		off += ents[i].len;
+		m->scratch[off++] = '\0';
+		memcpy(m->scratch + off, ents[i].oid->id, GIT_OID_RAWSZ);
+		off += GIT_OID_RAWSZ;
+	}
+	free(ents);
+	if ((e = gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch, off,
+			       &n->tree)))
+		return e;
+	n->dirty = false;
+	return 0;
+}
+
+int gs_mirror_write(struct gs_mirror *m, git_oid *tree)
+{
+	int e = node_write(m, m->root);
+	if (!e)
+		git_oid_cpy(tree, &m->root->tree);
+	return e;
+}
+
+static int perms_get(struct gs_mirror *m, const git_oid *id,
+		     struct perms_parsed **out)
+{
+	struct perms_parsed *pp;
+	HASH_FIND(hh, m->perms->by_oid, id, sizeof(*id), pp);
+	if (pp) {
+		*out = pp;
+		return 0;
+	}
+	git_blob *b;
+	int e = read_blob(m, id, &b);
+	if (e)
+		return e;
+	struct xsw_perm tmp[PERMS_MAX];
+	int n = gs_perms_parse(git_blob_rawcontent(b),
+			       (size_t)git_blob_rawsize(b), tmp, PERMS_MAX);
+	git_blob_free(b);
+	if (n <= 0)
+		return -EIO; /* a node always has an owner entry */
+	pp = calloc(1, sizeof(*pp));
+	if (!pp || !(pp->p = malloc((size_t)n * sizeof(*pp->p)))) {
+		free(pp);
+		return -ENOMEM;
+	}
+	memcpy(pp->p, tmp, (size_t)n * sizeof(*pp->p));
+	pp->n = (unsigned)n;
+	git_oid_cpy(&pp->oid, id);
+	HASH_ADD(hh, m->perms->by_oid, oid, sizeof(pp->oid), pp);
+	*out = pp;
+	return 0;
+}
+
+static int walk(struct gs_mirror *m, struct gs_mnode *n, char *path,
+		size_t plen, gs_mirror_fn fn, void *ctx)
+{
+	struct perms_parsed *pp;
+	int e;
+	if ((e = node_load(m, n)) || (e = perms_get(m, &n->perms, &pp)))
+		return e;
+	if (git_oid_equal(&n->value, &m->empty_blob)) {
+		e = fn(ctx, plen ? path : "/", "", 0, pp->p, pp->n);
+	} else {
+		git_blob *b;
+		if ((e = read_blob(m, &n->value, &b)))
+			return e;
+		e = fn(ctx, plen ? path : "/", git_blob_rawcontent(b),
+		       (uint32_t)git_blob_rawsize(b), pp->p, pp->n);
+		git_blob_free(b);
+	}
+	if (e)
+		return e;
+	struct gs_mnode *c, *tmp;
+	HASH_ITER(hh, n->children, c, tmp) {
+		if (plen + 1 + c->namelen >= XSW_PATH_MAX_WALK)
+			return -ENAMETOOLONG;
+		path[plen] = '/';
+		memcpy(path + plen + 1, c->name, c->namelen + 1);
+		if ((e = walk(m, c, path, plen + 1 + c->namelen, fn, ctx)))
+			return e;
+		path[plen] = '\0';
+	}
+	return 0;
+}
+
+int gs_mirror_walk(struct gs_mirror *m, gs_mirror_fn fn, void *ctx)
+{
+	char *path = malloc(XSW_PATH_MAX_WALK);
+	if (!path)
+		return -ENOMEM;
+	path[0] = '\0';
+	int e = walk(m, m->root, path, 0, fn, ctx);
+	free(path);
+	return e;
+}

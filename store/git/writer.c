@@ -1,0 +1,391 @@
+/* writer.c - journal records to Git commits, on the writer thread. */
+#include "gitstore_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Publish early when this many objects wait in memory. */
+#define PENDING_OBJECTS_MAX 200000u
+#define BACKOFF_MIN_MS 50u
+#define BACKOFF_MAX_MS 2000u
+
+static const char *op_name(enum store_op_kind k)
+{
+	switch (k) {
+	case STORE_OP_WRITE: return "write";
+	case STORE_OP_MKDIR: return "mkdir";
+	case STORE_OP_RM: return "rm";
+	case STORE_OP_SET_PERMS: return "set_perms";
+	case STORE_OP_DOMAIN: return "domain";
+	}
+	return "op";
+}
+
+/* Appends s to b with control characters replaced (one-line trailers). */
+static int put_clean(struct gs_buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	int e = gs_buf_reserve(b, n);
+	if (e)
+		return e;
+	for (size_t i = 0; i < n; i++)
+		b->data[b->len++] = (unsigned char)s[i] < 0x20 ? '?' : s[i];
+	return 0;
+}
+
+static int putf(struct gs_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int putf(struct gs_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	int e = gs_buf_reserve(b, (size_t)n + 1);
+	if (e)
+		return e;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+static int put_header(struct gs_buf *b, const git_oid *tree,
+		      const git_oid *parent, const char *author,
+		      uint64_t secs)
+{
+	char t[GIT_OID_HEXSZ + 1], p[GIT_OID_HEXSZ + 1];
+	git_oid_tostr(t, sizeof(t), tree);
+	int e = putf(b, "tree %s\n", t);
+	if (!e && parent) {
+		git_oid_tostr(p, sizeof(p), parent);
+		e = putf(b, "parent %s\n", p);
+	}
+	if (!e)
+		e = putf(b, "author %s %" PRIu64 " +0000\n"
+			 "committer xenstored <xenstored@xenstore> %" PRIu64
+			 " +0000\n\n", author, secs, secs);
+	return e;
+}
+
+static int commit_write(struct gitstore *gs, struct gs_buf *b,
+			uint64_t seq, const char *boot)
+{
+	git_oid id;
+	int e = gs_repo_write(&gs->repo, GIT_OBJECT_COMMIT, b->data, b->len,
+			      &id);
+	if (e)
+		return e;
+	git_oid_cpy(&gs->head, &id);
+	gs->has_head = true;
+	gs->head_seq = seq;
+	snprintf(gs->head_boot, sizeof(gs->head_boot), "%s", boot);
+	if (!gs->pending_commits++)
+		gs->first_pending_ns = gs_mono_ns();
+	pthread_mutex_lock(&gs->lock);
+	gs->commits++;
+	pthread_mutex_unlock(&gs->lock);
+	return 0;
+}
+
+int gs_commit_record(struct gitstore *gs, const struct gs_record *rec,
+		     const char *boot)
+{
+	struct gs_buf b = { 0 };
+	git_oid tree;
+	char author[64];
+	int e = 0;
+	for (unsigned i = 0; i < rec->neffects && !e; i++)
+		e = gs_mirror_apply(&gs->mirror, &rec->effects[i]);
+	if (!e)
+		e = gs_mirror_write(&gs->mirror, &tree);
+	if (e)
+		return e;
+	uint32_t dom = rec->caller.domid;
+	snprintf(author, sizeof(author), "dom%" PRIu32 " <dom%" PRIu32
+		 "@xenstore>", dom, dom);
+	e = put_header(&b, &tree, gs->has_head ? &gs->head : NULL, author,
+		       rec->time_ns / 1000000000u);
+	/* Summary line: the first operation, and how many follow. */
+	if (!e && rec->tx_id)
+		e = putf(&b, "transaction %" PRIu32 ": ", rec->tx_id);
+	if (!e && rec->nops) {
+		e = putf(&b, "%s ", op_name(rec->ops[0].kind));
+		if (!e)
+			e = put_clean(&b, rec->ops[0].path);
+		if (!e && rec->nops > 1)
+			e = putf(&b, " and %u more", rec->nops - 1);
+	} else if (!e) {
+		e = putf(&b, "change");
+	}
+	if (!e)
+		e = putf(&b, "\n\nXenstore-Domain: %" PRIu32
+			 "\nXenstore-Connection: %" PRIu32
+			 "\nXenstore-Transaction: %" PRIu32
+			 "\nXenstore-Seq: %" PRIu64 "\nXenstore-Boot: %s\n",
+			 dom, rec->caller.conn_id, rec->tx_id, rec->seq, boot);
+	for (unsigned i = 0; i < rec->nops && !e; i++) {
+		e = putf(&b, "Xenstore-Op: %s ", op_name(rec->ops[i].kind));
+		if (!e)
+			e = put_clean(&b, rec->ops[i].path);
+		if (!e)
+			e = putf(&b, "\n");
+	}
+	if (!e)
+		e = commit_write(gs, &b, rec->seq, boot);
+	gs_buf_free(&b);
+	return e;
+}
+
+int gs_commit_boot(struct gitstore *gs)
+{
+	static const struct xsw_perm n0 = { 0, XSW_PERM_NONE };
+	const struct store_effect init[] = {
+		{ "/", false, "", 0, &n0, 1 },
+		{ "/tool", false, "", 0, &n0, 1 },
+		{ "/tool/xenstored", false, "", 0, &n0, 1 },
+	};
+	struct gs_buf b = { 0 };
+	git_oid tree;
+	if (gs->mirror_ok)
+		gs_mirror_fini(&gs->mirror);
+	gs->mirror_ok = false;
+	int e = gs_mirror_init(&gs->mirror, &gs->repo, NULL);
+	if (e)
+		return e;
+	gs->mirror_ok = true;
+	for (unsigned i = 0; i < 3 && !e; i++)
+		e = gs_mirror_apply(&gs->mirror, &init[i]);
+	if (!e)
+		e = gs_mirror_write(&gs->mirror, &tree);
+	if (!e)
+		e = put_header(&b, &tree, gs->has_head ? &gs->head : NULL,
+			       "xenstored <xenstored@xenstore>",
+			       gs_now_ns() / 1000000000u);
+	if (!e)
+		e = putf(&b, "boot %s: initial tree\n\nXenstore-Seq: %" PRIu64
+			 "\nXenstore-Boot: %s\n", gs->boot, gs->head_seq,
+			 gs->boot);
+	if (!e)
+		e = commit_write(gs, &b, gs->head_seq, gs->boot);
+	if (!e) {
+		git_oid_cpy(&gs->tag_oid, &gs->head);
+		gs->tag_pending = true;
+	}
+	gs_buf_free(&b);
+	return e;
+}
+
+int gs_publish(struct gitstore *gs)
+{
+	if (!gs->pending_commits)
+		return 0;
+	pthread_mutex_lock(&gs->lock);
+	int e = gs_fault_take(gs, GITSTORE_FAULT_PACK_WRITE);
+	pthread_mutex_unlock(&gs->lock);
+	if (!e)
+		e = gs_repo_dump(&gs->repo);
+	/* The ref moves only once its objects are in a pack on disk. */
+	if (!e)
+		e = gs_repo_set_main(&gs->repo, &gs->head);
+	if (!e && gs->tag_pending) {
+		char name[64];
+		snprintf(name, sizeof(name), "boot/%s", gs->boot);
+		e = gs_repo_tag(&gs->repo, name, &gs->tag_oid);
+		if (!e)
+			gs->tag_pending = false;
+	}
+	if (e)
+		return e;
+	gs->pending_commits = 0;
+	pthread_mutex_lock(&gs->lock);
+	gs->git_seq = gs->head_seq;
+	gs->packs++;
+	pthread_cond_broadcast(&gs->wake_loop);
+	pthread_mutex_unlock(&gs->lock);
+	gs_journal_gc(&gs->journal, gs->head_seq);
+	return 0;
+}
+
+/* Records the failure for stats and waiters; returns the backoff in ms. */
+static unsigned fail(struct gitstore *gs, int e, const char *what,
+		     unsigned backoff)
+{
+	const git_error *ge = git_error_last();
+	pthread_mutex_lock(&gs->lock);
+	gs->writer_error = e;
+	gs->writer_failures++;
+	snprintf(gs->writer_msg, sizeof(gs->writer_msg), "%s: %s (%s)", what,
+		 strerror(-e), ge && ge->message ? ge->message : "-");
+	pthread_cond_broadcast(&gs->wake_loop);
+	pthread_mutex_unlock(&gs->lock);
+	backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
+	return backoff > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff;
+}
+
+static void healthy(struct gitstore *gs)
+{
+	pthread_mutex_lock(&gs->lock);
+	gs->writer_error = 0;
+	pthread_mutex_unlock(&gs->lock);
+}
+
+static void deadline_in(struct timespec *ts, uint64_t ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	uint64_t ns = (uint64_t)ts->tv_nsec + ms * 1000000u;
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec = (long)(ns % 1000000000u);
+}
+
+/* Sleeps ms unless stop is asked for; true when stopping. Under lock. */
+static bool nap(struct gitstore *gs, unsigned ms)
+{
+	struct timespec ts;
+	deadline_in(&ts, ms);
+	if (!gs->stop)
+		pthread_cond_timedwait(&gs->wake_writer, &gs->lock, &ts);
+	return gs->stop;
+}
+
+/* Commits every record of a chunk, retrying a failing one. */
+static int process_chunk(struct gitstore *gs, struct gs_chunk *c)
+{
+	size_t off = 0, fl;
+	unsigned backoff = 0;
+	while ((fl = gs_frame_check(c->buf.data + off, c->buf.len - off))) {
+		struct gs_record rec;
+		int e = gs_record_decode(c->buf.data + off + GS_FRAME_HDR,
+					 fl - GS_FRAME_HDR, &rec);
+		if (!e && rec.seq > gs->head_seq)
+			e = gs_commit_record(gs, &rec, c->boot);
+		if (!e || e == -EINVAL) {
+			/* -EINVAL: a record we cannot decode never will be */
+			gs_record_release(&rec);
+			off += fl;
+			backoff = 0;
+			continue;
+		}
+		gs_record_release(&rec);
+		backoff = fail(gs, e, "commit", backoff);
+		pthread_mutex_lock(&gs->lock);
+		bool stopping = nap(gs, backoff);
+		pthread_mutex_unlock(&gs->lock);
+		if (stopping)
+			return e;
+		/* effects are absolute states: applying them again is safe */
+	}
+	return 0;
+}
+
+static bool publish_due(struct gitstore *gs)
+{
+	if (!gs->pending_commits)
+		return false;
+	if (gs->sync_req || gs->stop || gs->repo.pending >= PENDING_OBJECTS_MAX ||
+	    gs->flushed_seq - gs->git_seq > gs->opts.lag_max / 2)
+		return true;
+	return gs_mono_ns() - gs->first_pending_ns >=
+	       (uint64_t)gs->opts.pack_interval_ms * 1000000u;
+}
+
+static void *writer_main(void *arg)
+{
+	struct gitstore *gs = arg;
+	unsigned backoff = 0;
+	pthread_mutex_lock(&gs->lock);
+	for (;;) {
+		while (!gs->qhead && !gs->stop && !publish_due(gs)) {
+			struct timespec ts;
+			uint64_t wait = gs->pending_commits
+				? gs->opts.pack_interval_ms : 60000;
+			deadline_in(&ts, wait);
+			pthread_cond_timedwait(&gs->wake_writer, &gs->lock, &ts);
+		}
+		struct gs_chunk *list = gs->qhead;
+		gs->qhead = gs->qtail = NULL;
+		pthread_mutex_unlock(&gs->lock);
+		int err = 0;
+		while (list) {
+			struct gs_chunk *c = list;
+			if (!err)
+				err = process_chunk(gs, c);
+			list = c->next;
+			gs_buf_free(&c->buf);
+			free(c);
+		}
+		pthread_mutex_lock(&gs->lock);
+		if (err) /* stopping with a record not in Git: it stays in the journal */
+			break;
+		if (publish_due(gs)) {
+			pthread_mutex_unlock(&gs->lock);
+			int e = gs_publish(gs);
+			if (e)
+				backoff = fail(gs, e, "pack", backoff);
+			else {
+				backoff = 0;
+				healthy(gs);
+			}
+			pthread_mutex_lock(&gs->lock);
+			if (e && nap(gs, backoff) && !gs->qhead)
+				break; /* stopping: the journal keeps the rest */
+			continue;
+		}
+		if (gs->stop && !gs->qhead && !gs->pending_commits)
+			break;
+	}
+	pthread_mutex_unlock(&gs->lock);
+	return NULL;
+}
+
+int gs_writer_start(struct gitstore *gs)
+{
+	int e = pthread_create(&gs->thread, NULL, writer_main, gs);
+	if (e)
+		return -e;
+	gs->started = true;
+	return 0;
+}
+
+void gs_writer_stop(struct gitstore *gs)
+{
+	if (!gs->started)
+		return;
+	pthread_mutex_lock(&gs->lock);
+	gs->stop = true;
+	pthread_cond_broadcast(&gs->wake_writer);
+	pthread_mutex_unlock(&gs->lock);
+	pthread_join(gs->thread, NULL);
+	gs->started = false;
+}
+
+int gs_commit_meta(struct gitstore *gs, const git_oid *id, git_oid *tree,
+		   uint64_t *seq, char *boot, size_t bootlen)
+{
+	git_commit *c;
+	int e = git_commit_lookup(&c, gs->repo.repo, id);
+	if (e)
+		return gs_git_error(e, gs->err, sizeof(gs->err));
+	git_oid_cpy(tree, git_commit_tree_id(c));
+	*seq = 0;
+	boot[0] = '\0';
+	const char *msg = git_commit_message(c), *p;
+	if ((p = strstr(msg, "\nXenstore-Seq: ")))
+		*seq = strtoull(p + 15, NULL, 10);
+	if ((p = strstr(msg, "\nXenstore-Boot: "))) {
+		p += 16;
+		size_t n = strcspn(p, "\n");
+		if (n >= bootlen)
+			n = bootlen - 1;
+		memcpy(boot, p, n);
+		boot[n] = '\0';
+	}
+	git_commit_free(c);
+	return 0;
+}
