@@ -163,13 +163,8 @@ static int do_write(struct client *cl, struct bc_conn *c)
 	cl->pending_kind = 'w';
 	cl->has_pending = true;
 	rc = bc_write(c, 0, path, val, (uint32_t)strlen(val));
-	if (rc == -EPIPE || rc == -ECONNRESET || rc == -EAGAIN ||
-	    rc == -EWOULDBLOCK)
-		return rc == -EAGAIN || rc == -EWOULDBLOCK ? -ETIMEDOUT : rc;
-	if (rc < 0) {
-		snprintf(cl->fail, sizeof(cl->fail), "WRITE: %s", strerror(-rc));
-		return -EPROTO;
-	}
+	if (rc < 0)
+		return rc;
 	rc = record_ack(cl, t0);
 	cl->w_val = cl->seq;
 	return rc;
@@ -191,13 +186,16 @@ static void *client_main(void *arg)
 	for (;;) {
 		cl->seq++;
 		rc = cl->seq % 2 ? do_write(cl, &c) : do_txn(cl, &c);
-		if (rc == -ETIMEDOUT || rc == -EAGAIN) {
-			snprintf(cl->fail, sizeof(cl->fail),
-				 "no reply within 10 s");
+		if (rc == -EPIPE || rc == -ECONNRESET)
+			break; /* the kill */
+		if (rc < 0) {
+			if (!cl->fail[0])
+				snprintf(cl->fail, sizeof(cl->fail),
+					 "s%" PRIu64 ": %s", cl->seq,
+					 rc == -EAGAIN ? "no reply within 10 s"
+						       : strerror(-rc));
 			break;
 		}
-		if (rc < 0)
-			break; /* the kill: EOF or reset */
 	}
 	bc_close(&c);
 	return NULL;
