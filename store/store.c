@@ -225,9 +225,10 @@ static int put(struct opctx *c, const struct nview *v, const void *value,
 		return txn_write(c->st, c->t, v->path, false, value, len,
 				 perms, n);
 	err = tree_set_data(c->st, v->main, value, len, perms, n);
+	/* value and perms may have pointed into the old data: use the node. */
 	if (!err)
-		cb_effect(&c->st->cb, v->main->path, false, value, len, perms,
-			  n);
+		cb_effect(&c->st->cb, v->main->path, false,
+			  snode_value(v->main), len, snode_perms(v->main), n);
 	return err;
 }
 

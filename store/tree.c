@@ -149,8 +149,9 @@ int tree_set_data(struct store *st, struct snode *n, const void *value,
 	n->nperms = nperms;
 	n->generation = st->generation++;
 	bytes_account(st, n, 1);
+	/* perms may have pointed into the old data: use the copy. */
 	if (nperms)
-		owner_add(st, perms[0].domid, 1);
+		owner_add(st, snode_perms(n)[0].domid, 1);
 	return 0;
 }
 

@@ -1,0 +1,127 @@
+/* Quotas: enforced for unprivileged callers only, with cxenstored's errnos. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "helpers.h"
+
+static void quota_setup(void)
+{
+	fx_setup();
+	cr_assert_eq(wr(NULL, &dom0, "/local/domain/1", ""), 0);
+	cr_assert_eq(setp(NULL, &dom0, "/local/domain/1", "n1"), 0);
+	cr_assert_eq(store_nodes_owned(st, 1), 1);
+	nrecs = 0;
+}
+
+TestSuite(quota, .init = quota_setup, .fini = fx_teardown);
+
+static void limits(uint32_t nodes, uint32_t size, uint32_t perms,
+		   uint32_t txn, uint32_t path)
+{
+	struct store_limits l = { nodes, size, perms, txn, path };
+
+	store_set_limits(st, &l);
+}
+
+Test(quota, nodes_per_domain)
+{
+	limits(3, 0, 0, 0, 0);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a", "1"), 0);
+	/* Two new nodes would make four. */
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/b/c", "1"), -ENOSPC);
+	cr_assert_null(val("/local/domain/1/b"));
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/b", "1"), 0);
+	cr_assert_eq(store_mkdir(st, NULL, &dom1, "/local/domain/1/c"),
+		     -ENOSPC);
+	/* Rewriting an existing node needs no new entry. */
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/b", "2"), 0);
+	cr_assert_eq(store_nodes_owned(st, 1), 3);
+	cr_assert_eq(store_rm(st, NULL, &dom1, "/local/domain/1/a"), 0);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a2", "1"), 0);
+	/* Privileged callers are not limited; their new nodes inherit. */
+	cr_assert_eq(wr(NULL, &dom0, "/local/domain/1/d/e/f", "1"), 0);
+	cr_assert_eq(store_nodes_owned(st, 1), 6);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/g", "1"), -ENOSPC);
+}
+
+Test(quota, nodes_per_domain_in_transaction)
+{
+	struct store_txn *t;
+
+	limits(3, 0, 0, 0, 0);
+	cr_assert_eq(store_txn_begin(st, &dom1, 1, &t), 0);
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/a", "1"), 0);
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/b", "1"), 0);
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/c", "1"), -ENOSPC);
+	cr_assert_eq(store_txn_commit(st, t), 0);
+	cr_assert_eq(store_nodes_owned(st, 1), 3);
+}
+
+Test(quota, node_size)
+{
+	char big[200];
+
+	/* cxenstored counts a 24-byte header and 8 bytes per perm entry. */
+	limits(0, 100, 0, 0, 0);
+	memset(big, 'x', sizeof(big));
+	cr_assert_eq(store_write(st, NULL, &dom1, "/local/domain/1/s", big,
+				 100 - 24 - 8 - 1), 0);
+	cr_assert_eq(store_write(st, NULL, &dom1, "/local/domain/1/s", big,
+				 100 - 24 - 8), -ENOSPC);
+	cr_assert_eq(store_write(st, NULL, &dom1, "/local/domain/1/t", big,
+				 100), -ENOSPC);
+	cr_assert_null(val("/local/domain/1/t"));
+	cr_assert_eq(store_write(st, NULL, &dom0, "/local/domain/1/t", big,
+				 150), 0);
+}
+
+Test(quota, node_size_counts_children)
+{
+	limits(0, 24 + 8 + 10, 0, 0, 0);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/p", ""), 0);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/p/aaaa", ""), 0);
+	/* "aaaa\0bbbb\0" is 10 bytes: the parent would be too big. */
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/p/bbbb", ""), -ENOSPC);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/p/bbb", ""), 0);
+}
+
+Test(quota, perms_per_node)
+{
+	limits(0, 0, 2, 0, 0);
+	cr_assert_eq(setp(NULL, &dom1, "/local/domain/1", "n1,r2"), 0);
+	cr_assert_eq(setp(NULL, &dom1, "/local/domain/1", "n1,r2,r3"),
+		     -ENOSPC);
+	cr_assert_eq(setp(NULL, &dom0, "/local/domain/1", "n1,r2,r3"), 0);
+}
+
+Test(quota, transaction_nodes)
+{
+	struct store_txn *t;
+	struct store_node_view v;
+
+	limits(0, 0, 0, 3, 0);
+	cr_assert_eq(store_txn_begin(st, &dom1, 1, &t), 0);
+	cr_assert_eq(store_read(st, t, &dom1, "/local/domain/1", &v), 0);
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/a", "1"), 0);
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/b", "1"), 0);
+	/* A fourth node touched in one transaction is one too many. */
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/c", "1"), -ENOSPC);
+	/* The transaction is spoilt, as cxenstored marks it failed. */
+	cr_assert_eq(store_txn_commit(st, t), -ENOSPC);
+	cr_assert_null(val("/local/domain/1/a"));
+	cr_assert_eq(store_txn_begin(st, &dom0, 2, &t), 0);
+	cr_assert_eq(wr(t, &dom0, "/x/a", "1"), 0);
+	cr_assert_eq(wr(t, &dom0, "/x/b", "1"), 0);
+	cr_assert_eq(wr(t, &dom0, "/x/c", "1"), 0);
+	cr_assert_eq(store_txn_commit(st, t), 0);
+}
+
+Test(quota, path_max_relative_to_home)
+{
+	limits(0, 0, 0, 0, 8);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/12345678", "1"), 0);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/123456789", "1"),
+		     -EINVAL);
+	cr_assert_eq(wr(NULL, &dom0, "/local/domain/1/123456789", "1"), 0);
+}
