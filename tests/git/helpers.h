@@ -1,0 +1,51 @@
+/* helpers.h - shared fixtures for the Git store tests. */
+#ifndef TEST_GIT_HELPERS_H
+#define TEST_GIT_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/git/gitstore.h"
+#include "store/store.h"
+
+/* A fresh directory under /tmp with a store dir and a boot id file. */
+struct fixture {
+	char root[256];
+	char store[300];
+	char bootfile[300];
+};
+void fixture_init(struct fixture *f, const char *boot);
+void fixture_set_boot(struct fixture *f, const char *boot);
+void fixture_fini(struct fixture *f);
+
+/* Opens and recovers (into a node list, freed by the caller). */
+struct node_list {
+	size_t n;
+	struct tnode {
+		char *path;
+		char *value;
+		uint32_t len;
+		char perms[128]; /* "n0,r5" */
+	} *v;
+};
+struct gitstore *open_store(struct fixture *f, unsigned pack_interval_ms,
+			    enum gitstore_fsync fsync, struct node_list *nodes,
+			    uint64_t *last_seq);
+void nodes_free(struct node_list *l);
+const struct tnode *nodes_find(const struct node_list *l, const char *path);
+/* Index of path in walk order, or -1. */
+int nodes_index(const struct node_list *l, const char *path);
+
+/* One-effect commits, as the store would report them. */
+void commit_write(struct gitstore *gs, uint32_t domid, const char *path,
+		  const char *value);
+void commit_rm(struct gitstore *gs, uint32_t domid, const char *path);
+
+/* Runs "git --git-dir=<store> <args>": its stdout (malloc'd) and status. */
+char *git_out(struct fixture *f, int *status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Lines of s, counted. */
+unsigned count_lines(const char *s);
+
+#endif

@@ -1,0 +1,243 @@
+/* test_history.c - what stock git sees: layout, commits, metadata, fsck. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#define BOOT_A "11111111-2222-3333-4444-555555555555"
+
+static struct fixture fx;
+
+static void setup(void)
+{
+	fixture_init(&fx, BOOT_A);
+}
+
+static void teardown(void)
+{
+	fixture_fini(&fx);
+}
+
+TestSuite(history, .init = setup, .fini = teardown);
+
+Test(history, fresh_store_has_initial_tree_and_boot_tag)
+{
+	struct node_list l = { 0 };
+	uint64_t seq;
+	struct gitstore *gs = open_store(&fx, 50, GITSTORE_FSYNC_NEVER, &l,
+					 &seq);
+	cr_assert_eq(seq, 0);
+	cr_assert_eq(l.n, 3);
+	cr_assert_str_eq(l.v[0].path, "/");
+	cr_assert_str_eq(l.v[1].path, "/tool");
+	cr_assert_str_eq(l.v[2].path, "/tool/xenstored");
+	cr_assert_str_eq(l.v[2].perms, "n0");
+	cr_assert_eq(gitstore_close(gs), 0);
+	int st;
+	char *o = git_out(&fx, &st, "tag -l 'boot/*'");
+	cr_assert_eq(st, 0);
+	cr_assert_str_eq(o, "boot/" BOOT_A "\n");
+	free(o);
+	o = git_out(&fx, &st, "symbolic-ref HEAD");
+	cr_assert_str_eq(o, "refs/heads/main\n");
+	free(o);
+	nodes_free(&l);
+}
+
+Test(history, round_trip_tree_values_perms_and_order)
+{
+	struct gitstore *gs = open_store(&fx, 50, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	/* children created out of name order: "z" before "a", "10" before "9" */
+	commit_write(gs, 0, "/local", "");
+	commit_write(gs, 0, "/local/z", "last");
+	commit_write(gs, 0, "/local/a", "first");
+	commit_write(gs, 3, "/local/a/10", "ten");
+	commit_write(gs, 3, "/local/a/9", "nine");
+	commit_write(gs, 3, "/local/a/-x", "dash sorts before dot");
+	commit_write(gs, 0, "/bin", "\x01\x02\xff");
+	commit_write(gs, 0, "/gone", "soon");
+	commit_write(gs, 0, "/gone/child", "too");
+	commit_rm(gs, 0, "/gone");
+	commit_write(gs, 0, "/local/z", "rewritten");
+	cr_assert_eq(gitstore_flush(gs), 0);
+	cr_assert_eq(gitstore_close(gs), 0);
+
+	struct node_list l = { 0 };
+	uint64_t seq;
+	gs = open_store(&fx, 50, GITSTORE_FSYNC_NEVER, &l, &seq);
+	cr_assert_eq(seq, 11);
+	cr_assert_eq(l.n, 3 + 7, "got %zu nodes", l.n);
+	const struct tnode *t = nodes_find(&l, "/local/z");
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->value, "rewritten");
+	t = nodes_find(&l, "/local/a/10");
+	cr_assert_not_null(t);
+	cr_assert_str_eq(t->value, "ten");
+	cr_assert_str_eq(t->perms, "n3,r0");
+	t = nodes_find(&l, "/bin");
+	cr_assert_eq(t->len, 3);
+	cr_assert_eq(memcmp(t->value, "\x01\x02\xff", 3), 0);
+	cr_assert_null(nodes_find(&l, "/gone"));
+	cr_assert_null(nodes_find(&l, "/gone/child"));
+	/* creation order survives, parents before children */
+	cr_assert_lt(nodes_index(&l, "/local/z"), nodes_index(&l, "/local/a"));
+	cr_assert_lt(nodes_index(&l, "/local/a/10"),
+		     nodes_index(&l, "/local/a/9"));
+	cr_assert_lt(nodes_index(&l, "/local/a/9"),
+		     nodes_index(&l, "/local/a/-x"));
+	cr_assert_lt(nodes_index(&l, "/local"), nodes_index(&l, "/local/z"));
+	cr_assert_eq(gitstore_close(gs), 0);
+	nodes_free(&l);
+
+	int st;
+	char *o = git_out(&fx, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "git fsck: %s", o);
+	free(o);
+	o = git_out(&fx, &st, "show main:local/a/9/.value");
+	cr_assert_str_eq(o, "nine");
+	free(o);
+	o = git_out(&fx, &st, "show main:local/a/9/.perms");
+	cr_assert_str_eq(o, "n3\nr0\n");
+	free(o);
+}
+
+Test(history, one_commit_per_record_in_order)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	char path[64], val[64];
+	for (int i = 1; i <= 60; i++) {
+		snprintf(path, sizeof(path), "/n%d", i % 7);
+		snprintf(val, sizeof(val), "v%d", i);
+		commit_write(gs, 0, path, val);
+		if (i % 4 == 0)
+			cr_assert_eq(gitstore_flush(gs), 0);
+	}
+	/* a record with no effect (a domain note) is still one commit */
+	struct store_op op = { STORE_OP_DOMAIN, "@introduceDomain 5" };
+	struct store_commit c = { .caller = { 0, true, UINT32_MAX, 0 },
+				  .nops = 1, .ops = &op };
+	uint64_t seq;
+	cr_assert_eq(gitstore_append(gs, &c, &seq), 0);
+	cr_assert_eq(seq, 61);
+	cr_assert_eq(gitstore_sync(gs), 0);
+	cr_assert_eq(gitstore_lag(gs), 0);
+	struct gitstore_stats s;
+	gitstore_get_stats(gs, &s);
+	cr_assert_eq(s.git_seq, 61);
+	cr_assert_eq(gitstore_close(gs), 0);
+
+	int st;
+	char *o = git_out(&fx, &st,
+			  "log --reverse '--format=%%(trailers:key=Xenstore-Seq,valueonly)%%x2e' main");
+	cr_assert_eq(st, 0, "%s", o);
+	/* boot commit (seq 0) then 1..61 */
+	char *p = o;
+	for (int want = 0; want <= 61; want++) {
+		char *dot = strchr(p, '.');
+		cr_assert_not_null(dot, "missing seq %d in %s", want, o);
+		cr_assert_eq(atoi(p), want, "at %d: %.20s", want, p);
+		p = dot + 1;
+		while (*p == '\n')
+			p++;
+	}
+	cr_assert_eq(*p, '\0', "extra commits: %s", p);
+	free(o);
+	/* the last value of /n3 is at the commit of seq 59 */
+	o = git_out(&fx, &st, "show main:n3/.value");
+	cr_assert_str_eq(o, "v59");
+	free(o);
+	o = git_out(&fx, &st, "log --format=%%s -- n3");
+	cr_assert_eq(count_lines(o), 60 / 7 + 1, "%s", o); /* 3,10,..,59 */
+	free(o);
+}
+
+Test(history, metadata_trailers_and_author)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	struct xsw_perm perms[1] = { { 7, XSW_PERM_NONE } };
+	struct store_op ops[2] = { { STORE_OP_WRITE, "/local/domain/7/x" },
+				   { STORE_OP_MKDIR, "/local/domain/7/d" } };
+	struct store_effect eff[3] = {
+		{ "/local/domain/7", false, "", 0, perms, 1 },
+		{ "/local/domain/7/x", false, "hello", 5, perms, 1 },
+		{ "/local/domain/7/d", false, "", 0, perms, 1 },
+	};
+	struct store_commit c = { .caller = { 7, false, UINT32_MAX, 3 },
+				  .tx_id = 5, .nops = 2, .ops = ops,
+				  .neffects = 3, .effects = eff };
+	cr_assert_eq(gitstore_append(gs, &c, NULL), 0);
+	commit_write(gs, 0, "/other", "x");
+	cr_assert_eq(gitstore_sync(gs), 0);
+	cr_assert_eq(gitstore_close(gs), 0);
+
+	int st;
+	char *o = git_out(&fx, &st, "log -1 --skip=1 --format=%%an%%n%%ae%%n%%s%%n%%b main");
+	cr_assert_eq(st, 0);
+	cr_assert_str_eq(o,
+		"dom7\ndom7@xenstore\n"
+		"transaction 5: write /local/domain/7/x and 1 more\n"
+		"Xenstore-Domain: 7\nXenstore-Connection: 3\n"
+		"Xenstore-Transaction: 5\nXenstore-Seq: 1\n"
+		"Xenstore-Boot: " BOOT_A "\n"
+		"Xenstore-Op: write /local/domain/7/x\n"
+		"Xenstore-Op: mkdir /local/domain/7/d\n\n");
+	free(o);
+	o = git_out(&fx, &st, "log --author=dom7 --format=%%H main");
+	cr_assert_eq(count_lines(o), 1);
+	free(o);
+	o = git_out(&fx, &st, "log --format=%%cn main");
+	cr_assert_eq(strncmp(o, "xenstored\n", 10), 0);
+	free(o);
+	o = git_out(&fx, &st, "show main:local/domain/7/x/.value");
+	cr_assert_str_eq(o, "hello");
+	free(o);
+	o = git_out(&fx, &st, "log --format=%%s -- local/domain/7/x");
+	cr_assert_str_eq(o, "transaction 5: write /local/domain/7/x and 1 more\n");
+	free(o);
+	o = git_out(&fx, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+}
+
+Test(history, wide_directory_stays_valid)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	char path[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "/w/%d", (i * 37) % 300);
+		commit_write(gs, 0, path, "x");
+	}
+	for (int i = 0; i < 300; i += 3) {
+		snprintf(path, sizeof(path), "/w/%d", i);
+		commit_rm(gs, 0, path);
+	}
+	cr_assert_eq(gitstore_close(gs), 0);
+	int st;
+	char *o = git_out(&fx, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+	o = git_out(&fx, &st, "ls-tree --name-only main:w");
+	cr_assert_eq(count_lines(o), 200 + 3, "%s", o); /* + .order .perms .value */
+	free(o);
+	struct node_list l = { 0 };
+	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l, NULL);
+	/* creation order: 0, 37, 74, ... minus every third */
+	int prev = -1;
+	for (int i = 0; i < 300; i++) {
+		int k = (i * 37) % 300;
+		if (k % 3 == 0)
+			continue;
+		snprintf(path, sizeof(path), "/w/%d", k);
+		int idx = nodes_index(&l, path);
+		cr_assert_gt(idx, prev, "%s out of order", path);
+		prev = idx;
+	}
+	nodes_free(&l);
+	gitstore_close(gs);
+}
