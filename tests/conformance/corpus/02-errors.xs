@@ -1,0 +1,91 @@
+# Error replies: bad paths, bad arguments, wrong arity, missing nodes,
+# replies that would not fit in one message.
+## ENOENT
+a READ 0 "/missing\0"
+a DIRECTORY 0 "/missing\0"
+a GET_PERMS 0 "/missing\0"
+a READ 0 "/missing/deeper\0"
+a RM 0 "/missing/deeper/still\0"
+## EINVAL: malformed paths
+a READ 0 "\0"
+a READ 0 "//\0"
+a READ 0 "/a//b\0"
+a READ 0 "/a/\0"
+a WRITE 0 "/a/\0x"
+a WRITE 0 "/bad char\0x"
+a WRITE 0 "/bad*char\0x"
+a WRITE 0 "/ok-_@.chars\0x"
+a READ 0 "/ok-_@.chars\0"
+a MKDIR 0 "/a b\0"
+a RM 0 "/\0"
+a RM 0 "//\0"
+a WRITE 0 "/\0root"
+a READ 0 "/\xc3\xa9\0"
+a READ 0 "@other\0"
+## EINVAL: path length limits (absolute and relative)
+a WRITE 0 "/" "x"*3071 "\0"
+a WRITE 0 "/" "x"*3072 "\0"
+a WRITE 0 "/" "x"*3000 "\0v"
+a WRITE 0 "/" "x"*3100 "\0v"
+a WRITE 0 "" "y"*2048 "\0v"
+a WRITE 0 "" "y"*2049 "\0v"
+a WRITE 0 "/" "x"*3000 "/" "z"*100 "\0v"
+## EINVAL: wrong number of arguments
+a READ 0 ""
+a READ 0 "/a\0/b\0"
+a WRITE 0 "/onlypath"
+a WRITE 0 ""
+a MKDIR 0 ""
+a RM 0 ""
+a DIRECTORY 0 ""
+a GET_PERMS 0 ""
+a SET_PERMS 0 "/a\0"
+a SET_PERMS 0 "/a"
+a WATCH 0 "/a\0"
+a WATCH 0 "\0\0"
+a UNWATCH 0 "/a\0"
+a GET_DOMAIN_PATH 0 ""
+a GET_DOMAIN_PATH 0 "notanumber\0"
+a IS_DOMAIN_INTRODUCED 0 ""
+## EINVAL: permission strings
+a WRITE 0 "/pp\0x"
+a SET_PERMS 0 "/pp\0x0\0"
+a SET_PERMS 0 "/pp\0r\0"
+a SET_PERMS 0 "/pp\0rabc\0"
+a SET_PERMS 0 "/pp\0\0"
+a GET_PERMS 0 "/pp\0"
+## E2BIG: a directory listing longer than one message
+a WRITE 0 "/big/" "c"*200 "01\0"
+a WRITE 0 "/big/" "c"*200 "02\0"
+a WRITE 0 "/big/" "c"*200 "03\0"
+a WRITE 0 "/big/" "c"*200 "04\0"
+a WRITE 0 "/big/" "c"*200 "05\0"
+a WRITE 0 "/big/" "c"*200 "06\0"
+a WRITE 0 "/big/" "c"*200 "07\0"
+a WRITE 0 "/big/" "c"*200 "08\0"
+a WRITE 0 "/big/" "c"*200 "09\0"
+a WRITE 0 "/big/" "c"*200 "10\0"
+a WRITE 0 "/big/" "c"*200 "11\0"
+a WRITE 0 "/big/" "c"*200 "12\0"
+a WRITE 0 "/big/" "c"*200 "13\0"
+a WRITE 0 "/big/" "c"*200 "14\0"
+a WRITE 0 "/big/" "c"*200 "15\0"
+a WRITE 0 "/big/" "c"*200 "16\0"
+a WRITE 0 "/big/" "c"*200 "17\0"
+a WRITE 0 "/big/" "c"*200 "18\0"
+a WRITE 0 "/big/" "c"*200 "19\0"
+a WRITE 0 "/big/" "c"*200 "20\0"
+a DIRECTORY 0 "/big\0"
+## DIRECTORY_PART pages through it (the generation varies: hidden)
+a DIRECTORY_PART 0 "/big\0" "0\0" norm=gen
+a DIRECTORY_PART 0 "/big\0" "4000\0" norm=gen
+a DIRECTORY_PART 0 "/big\0" "5000\0" norm=gen
+a DIRECTORY_PART 0 "/missing\0" "0\0" norm=gen
+a DIRECTORY_PART 0 "/big\0" norm=gen
+## E2BIG: a value that makes the reply too long is refused at write
+a WRITE 0 "/max\0" "m"*4091
+a READ 0 "/max\0"
+## transaction ids that do not exist
+a READ 4242 "/tool\0"
+a WRITE 4242 "/x\0y"
+a TRANSACTION_END 4242 "T\0"
