@@ -1,0 +1,236 @@
+/* test_store.c - the engine behind a real struct store (store/), end to end. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define BOOT "cccccccc-0000-0000-0000-000000000003"
+
+static struct fixture fx;
+
+static void setup(void)
+{
+	fixture_init(&fx, BOOT);
+}
+
+static void teardown(void)
+{
+	fixture_fini(&fx);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static void hook(void *ctx, const struct store_commit *c)
+{
+	if (gitstore_append(ctx, c, NULL))
+		abort();
+}
+
+/* The whole tree as text: path, value, perms, in walk order. */
+struct dump {
+	char *s;
+	size_t len, cap;
+};
+
+static int dump_node(void *ctx, const struct store_node_view *n)
+{
+	struct dump *d = ctx;
+	size_t need = strlen(n->path) + n->len + 32 * (n->nperms + 2);
+	if (d->len + need >= d->cap) {
+		d->cap = (d->cap + need) * 2;
+		d->s = realloc(d->s, d->cap);
+	}
+	d->len += (size_t)sprintf(d->s + d->len, "%s=", n->path);
+	memcpy(d->s + d->len, n->value, n->len);
+	d->len += n->len;
+	for (unsigned i = 0; i < n->nperms; i++)
+		d->len += (size_t)sprintf(d->s + d->len, " %u:%u",
+					  n->perms[i].domid, n->perms[i].perms);
+	d->s[d->len++] = '\n';
+	d->s[d->len] = '\0';
+	return 0;
+}
+
+static char *tree_text(struct store *st)
+{
+	struct dump d = { 0 };
+	cr_assert_eq(store_walk(st, "/", dump_node, &d), 0);
+	return d.s;
+}
+
+static struct gitstore *open_into(struct store **st, unsigned pack_ms)
+{
+	struct gitstore_options o;
+	struct gitstore *gs;
+	char err[256];
+	gitstore_options_init(&o);
+	o.boot_id_path = fx.bootfile;
+	o.pack_interval_ms = pack_ms;
+	cr_assert_eq(gitstore_open(&gs, fx.store, &o, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(store_new(st), 0);
+	cr_assert_eq(gitstore_recover(gs, *st), 0, "%s",
+		     gitstore_last_error(gs));
+	store_set_commit_hook(*st, hook, gs);
+	return gs;
+}
+
+/* Random requests from dom0 and a guest, some in transactions. */
+static void random_ops(struct store *st, unsigned *seed, int n)
+{
+	static const char *names[] = { "a", "b", "c", "10", "9", "-x" };
+	struct store_caller dom0 = { 0, true, UINT32_MAX, 1 };
+	char path[128], val[32];
+	for (int i = 0; i < n; i++) {
+		int depth = 1 + rand_r(seed) % 3, off = 0;
+		off += sprintf(path + off, "/t");
+		for (int k = 0; k < depth; k++)
+			off += sprintf(path + off, "/%s",
+				       names[rand_r(seed) % 6]);
+		sprintf(val, "v%d", rand_r(seed) % 1000);
+		struct store_txn *t = NULL;
+		if (rand_r(seed) % 5 == 0)
+			cr_assert_eq(store_txn_begin(st, &dom0, 1 + (unsigned)i,
+						     &t), 0);
+		int r = rand_r(seed) % 10;
+		if (r < 6) {
+			store_write(st, t, &dom0, path, val, (uint32_t)strlen(val));
+		} else if (r < 7) {
+			store_mkdir(st, t, &dom0, path);
+		} else if (r < 9) {
+			store_rm(st, t, &dom0, path);
+		} else {
+			struct xsw_perm p[2] = { { 5, XSW_PERM_NONE },
+						 { 0, XSW_PERM_READ } };
+			store_set_perms(st, t, &dom0, path, p, 2);
+		}
+		if (t) {
+			store_write(st, t, &dom0, "/t/txn", val,
+				    (uint32_t)strlen(val));
+			store_txn_commit(st, t);
+		}
+	}
+}
+
+Test(store, recovered_store_equals_the_original)
+{
+	struct store *st, *st2;
+	unsigned seed = 1234;
+	struct gitstore *gs = open_into(&st, 30);
+	for (int round = 0; round < 40; round++) {
+		random_ops(st, &seed, 25);
+		cr_assert_eq(gitstore_flush(gs), 0);
+	}
+	char *before = tree_text(st);
+	cr_assert_eq(gitstore_close(gs), 0);
+	gs = open_into(&st2, 30);
+	char *after = tree_text(st2);
+	cr_assert_str_eq(after, before);
+	char err[128];
+	cr_assert_eq(store_check(st2, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(gitstore_close(gs), 0);
+	store_free(st);
+	store_free(st2);
+	free(before);
+	free(after);
+	int stt;
+	char *o = git_out(&fx, &stt, "fsck --strict --no-dangling");
+	cr_assert_eq(stt, 0, "%s", o);
+	free(o);
+}
+
+/*
+ * Crashes at random moments: before each flush the child records the tree
+ * it is about to acknowledge, named by its last seq; after kill -9 the
+ * recovered tree must equal the record of the recovered seq exactly.
+ */
+static void expect_path(char *out, size_t len, uint64_t seq)
+{
+	snprintf(out, len, "%s/expect.%llu", fx.root, (unsigned long long)seq);
+}
+
+static void crash_child(int round)
+{
+	struct store *st;
+	unsigned seed = 77u + (unsigned)round;
+	struct gitstore *gs = open_into(&st, 5);
+	for (;;) {
+		random_ops(st, &seed, 10);
+		struct gitstore_stats s;
+		gitstore_get_stats(gs, &s);
+		char path[400], tmp[420];
+		expect_path(path, sizeof(path), s.appended_seq);
+		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+		char *t = tree_text(st);
+		FILE *f = fopen(tmp, "w");
+		fputs(t, f);
+		fclose(f);
+		free(t);
+		rename(tmp, path);
+		if (gitstore_flush(gs))
+			_exit(1);
+	}
+}
+
+Test(store, kill9_at_random_moments)
+{
+	srand(42);
+	for (int round = 0; round < 8; round++) {
+		pid_t pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0)
+			crash_child(round);
+		usleep(20000 + (useconds_t)(rand() % 100000));
+		kill(pid, SIGKILL);
+		int status;
+		waitpid(pid, &status, 0);
+		cr_assert(WIFSIGNALED(status), "child exited %d", status);
+		struct store *st;
+		struct gitstore *gs = open_into(&st, 5);
+		struct gitstore_stats s;
+		gitstore_get_stats(gs, &s);
+		char *got = tree_text(st);
+		cr_log_info("round %d recovered seq %llu", round,
+			    (unsigned long long)s.git_seq);
+		char path[400];
+		expect_path(path, sizeof(path), s.git_seq);
+		FILE *f = fopen(path, "r");
+		cr_assert_not_null(f, "round %d: no record of seq %llu", round,
+				   (unsigned long long)s.git_seq);
+		static char want[1 << 20];
+		size_t n = fread(want, 1, sizeof(want) - 1, f);
+		want[n] = '\0';
+		fclose(f);
+		cr_assert_str_eq(got, want, "round %d, seq %llu", round,
+				 (unsigned long long)s.git_seq);
+		char err[128];
+		cr_assert_eq(store_check(st, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(gitstore_close(gs), 0);
+		store_free(st);
+		free(got);
+		int stt;
+		char *o = git_out(&fx, &stt, "fsck --strict --no-dangling");
+		cr_assert_eq(stt, 0, "round %d: %s", round, o);
+		free(o);
+		/* history: one commit per seq, in order, boot commit first */
+		o = git_out(&fx, &stt, "log --reverse '--format=%%(trailers:key=Xenstore-Seq,valueonly,separator=)' main");
+		char *p = o;
+		unsigned long long want_seq = 0;
+		p = strchr(p, '\n') + 1; /* boot: 0 */
+		while (*p) {
+			if (*p == '\n') {
+				p++;
+				continue;
+			}
+			cr_assert_eq(strtoull(p, &p, 10), ++want_seq, "round %d",
+				     round);
+		}
+		cr_assert_eq(want_seq, s.git_seq);
+		free(o);
+	}
+}
