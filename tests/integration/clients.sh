@@ -86,11 +86,13 @@ expect "read -R raw" 0 'a	b' xenstore-read -R /v
 # xenstore-watch: the initial event, then one per change, bounded by -n.
 timeout 10 xenstore-watch -n 3 /a > "$XSD_DIR/watch.out" 2>&1 &
 WPID=$!
+XSD_EXTRA_PIDS="$WPID"
 # wait until the watch is registered (its initial event printed)
 i=0; while [ ! -s "$XSD_DIR/watch.out" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
 xenstore-write /a/b 3
 xenstore-rm /a/c
 wait $WPID
+XSD_EXTRA_PIDS=""
 expect "watch events" 0 '/a
 /a/b
 /a/c' cat "$XSD_DIR/watch.out"

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -218,6 +219,7 @@ static pid_t spawn_half_writer(void)
 
 	if (pid)
 		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", getenv("XENSTORED_PATH"));
@@ -237,11 +239,13 @@ static pid_t spawn_busy_writer(void)
 
 	if (pid)
 		return pid;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	struct xs_handle *h = xs_open(0);
 	char v[32];
 	for (unsigned i = 0; h; i++) {
 		snprintf(v, sizeof(v), "%u", i);
-		xs_write(h, XBT_NULL, "/busy/counter", v, strlen(v));
+		if (!xs_write(h, XBT_NULL, "/busy/counter", v, strlen(v)))
+			_exit(1); /* daemon gone: do not spin */
 		xs_transaction_t t = xs_transaction_start(h);
 		xs_write(h, t, "/busy/tx", v, strlen(v));
 		/* killed here, mid-transaction, now and then */

@@ -15,6 +15,7 @@
 # PEER_DIR overrides where start-peer.sh lives (default /work/shared/peer).
 
 XSD_PID=""
+XSD_EXTRA_PIDS=""   # helper processes a test started: killed by xsd_stop
 XSD_KIND=""
 XSD_DIR=""
 
@@ -25,6 +26,8 @@ xsd_fail() {
 
 xsd_stop() {
 	_rc=0
+	for _p in $XSD_EXTRA_PIDS; do kill "$_p" 2>/dev/null; done
+	XSD_EXTRA_PIDS=""
 	if [ -n "$XSD_PID" ]; then
 		if ! kill -0 "$XSD_PID" 2>/dev/null; then
 			echo "FAIL: the daemon (pid $XSD_PID) died during the test" >&2
