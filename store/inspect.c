@@ -23,9 +23,10 @@ uint32_t store_nodes_owned(const struct store *st, uint32_t domid)
 	return n > 0 ? (uint32_t)n : 0;
 }
 
-static void view_of(const struct snode *n, struct store_node_view *v)
+static void view_of(const struct snode *n, const char *path,
+		    struct store_node_view *v)
 {
-	v->path = n->path;
+	v->path = path;
 	v->value = snode_value(n);
 	v->len = n->len;
 	v->perms = snode_perms(n);
@@ -34,28 +35,62 @@ static void view_of(const struct snode *n, struct store_node_view *v)
 	v->nchildren = n->nchildren;
 }
 
-int store_walk(const struct store *st, const char *path, store_walk_fn fn,
+static size_t push(char *buf, size_t len, const struct snode *n)
+{
+	if (len == 1)
+		len = 0; /* below "/" */
+	buf[len] = '/';
+	memcpy(buf + len + 1, snode_name(n), n->namelen);
+	len += n->namelen + 1;
+	buf[len] = '\0';
+	return len;
+}
+
+static size_t pop(char *buf, size_t len, const struct snode *n)
+{
+	len -= n->namelen + 1;
+	if (!len)
+		len = 1; /* back at "/" */
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * Pre-order without recursion through parent and sibling links, with the
+ * path kept in the store's buffer (views point there).
+ */
+int store_walk(const struct store *cst, const char *path, store_walk_fn fn,
 	       void *ctx)
 {
+	struct store *st = (struct store *)cst;
 	const struct snode *top = tree_find(st, path, strlen(path)), *n;
+	char *buf = st->pathbuf;
 	struct store_node_view v;
+	size_t len;
 	int r;
 
 	if (!top)
 		return -ENOENT;
-	/* Pre-order without recursion, through parent and sibling links. */
+	len = tree_path(top, buf);
 	for (n = top; n;) {
-		view_of(n, &v);
+		view_of(n, buf, &v);
 		r = fn(ctx, &v);
 		if (r)
 			return r;
 		if (n->first) {
 			n = n->first;
+			len = push(buf, len, n);
 			continue;
 		}
-		while (n != top && !n->next)
+		while (n != top && !n->next) {
+			len = pop(buf, len, n);
 			n = n->parent;
-		n = n == top ? NULL : n->next;
+		}
+		if (n == top)
+			break;
+		len = pop(buf, len, n);
+		n = n->next;
+		len = push(buf, len, n);
 	}
 	return 0;
 }
@@ -67,48 +102,55 @@ static int fail(char *err, size_t errlen, const char *what, const char *path)
 	return -EIO;
 }
 
+struct check_ctx {
+	const struct store *st;
+	uint64_t count;
+	char *err;
+	size_t errlen;
+};
+
+static int check_one(void *ctx, const struct store_node_view *v)
+{
+	struct check_ctx *c = ctx;
+	const struct snode *n = tree_find(c->st, v->path, strlen(v->path)), *k;
+	uint32_t nch = 0, clen = 0;
+
+	c->count++;
+	if (!n || snode_value(n) != v->value)
+		return fail(c->err, c->errlen, "not indexed", v->path);
+	if (!n->nperms)
+		return fail(c->err, c->errlen, "no permissions", v->path);
+	for (k = n->first; k; k = k->next) {
+		if (k->parent != n || !k->namelen ||
+		    memchr(snode_name(k), '/', k->namelen))
+			return fail(c->err, c->errlen, "misplaced child",
+				    v->path);
+		if ((k->next && k->next->prev != k) ||
+		    (!k->next && n->first->prev != k))
+			return fail(c->err, c->errlen, "broken child list",
+				    v->path);
+		nch++;
+		clen += k->namelen + 1;
+	}
+	if (nch != n->nchildren || clen != n->childlen)
+		return fail(c->err, c->errlen, "child count", v->path);
+	return 0;
+}
+
 int store_check(const struct store *st, char *err, size_t errlen)
 {
-	const struct snode *n, *c;
-	uint64_t count = 0;
-	uint32_t nch, clen;
-	size_t base;
+	struct check_ctx c = { st, 0, err, errlen };
+	size_t i, live = 0;
+	int r;
 
-	if (!st->root || strcmp(st->root->path, "/") || st->root->parent)
+	if (!st->root || st->root->parent)
 		return fail(err, errlen, "bad root", "/");
-	for (n = st->root; n;) {
-		count++;
-		if (tree_find(st, n->path, n->pathlen) != n)
-			return fail(err, errlen, "not indexed", n->path);
-		if (!n->nperms)
-			return fail(err, errlen, "no permissions", n->path);
-		base = n->pathlen == 1 ? 1 : n->pathlen + 1;
-		nch = clen = 0;
-		for (c = n->first; c; c = c->next) {
-			if (c->parent != n || c->pathlen <= base ||
-			    strncmp(c->path, n->path, n->pathlen) ||
-			    c->path[base - 1] != '/' ||
-			    strchr(c->path + base, '/'))
-				return fail(err, errlen, "misplaced child",
-					    c->path);
-			if ((c->next && c->next->prev != c) ||
-			    (!c->next && n->last != c))
-				return fail(err, errlen, "broken child list",
-					    c->path);
-			nch++;
-			clen += c->pathlen - base + 1;
-		}
-		if (nch != n->nchildren || clen != n->childlen)
-			return fail(err, errlen, "child count", n->path);
-		if (n->first) {
-			n = n->first;
-			continue;
-		}
-		while (n && !n->next)
-			n = n->parent;
-		n = n ? n->next : NULL;
-	}
-	if (count != st->nodes || count != HASH_COUNT(st->index))
+	r = store_walk(st, "/", check_one, &c);
+	if (r)
+		return r;
+	for (i = 0; i < st->nslots; i++)
+		live += st->slots[i] && st->slots[i] != (struct snode *)1;
+	if (c.count != st->nodes || live != st->nodes)
 		return fail(err, errlen, "node count", "/");
 	return 0;
 }
@@ -129,7 +171,7 @@ int store_load_node(struct store *st, const char *path, const void *value,
 		return -EINVAL;
 	m = tree_find(st, path, plen);
 	if (m)
-		return tree_set_data(st, m, value, len, perms, n);
+		return tree_set_data(st, &m, value, len, perms, n);
 	if (plen > 1) {
 		p = tree_find(st, path, path_parent_len(path, plen));
 		if (!p)

@@ -11,6 +11,7 @@
 
 #include <uthash.h>
 
+#include "../protocol/wire.h"
 #include "store.h"
 
 #define STORE_NO_GEN UINT64_MAX
@@ -19,28 +20,36 @@
 /* cxenstored's record header size, counted by the node size quota. */
 #define STORE_NODE_HDR 24u
 
+/*
+ * One allocation per node: this header, then perms[nperms], the node's own
+ * name (NUL-terminated), then len value bytes. Full paths are not stored
+ * (they are rebuilt from parents when needed), which keeps 100k nodes
+ * below cxenstored's memory. A change of value or perms reallocates the
+ * node (tree_set_data), so pointers to it must be refreshed.
+ */
 struct snode {
-	UT_hash_handle hh;
-	struct snode *parent, *first, *last, *prev, *next;
+	struct snode *parent, *first, *next, *prev; /* first->prev: last child */
 	uint64_t generation;
-	/* perms (nperms entries) followed by len value bytes; one allocation */
-	unsigned char *data;
 	uint32_t len;
-	uint32_t nperms;
 	uint32_t nchildren;
 	uint32_t childlen; /* sum of (child name length + 1) */
-	uint32_t pathlen;
-	char path[];
+	uint16_t nperms;
+	uint16_t namelen;
 };
 
-static inline const struct xsw_perm *snode_perms(const struct snode *n)
+static inline struct xsw_perm *snode_perms(const struct snode *n)
 {
-	return (const struct xsw_perm *)n->data;
+	return (struct xsw_perm *)(void *)(n + 1);
+}
+
+static inline const char *snode_name(const struct snode *n)
+{
+	return (const char *)(snode_perms(n) + n->nperms);
 }
 
 static inline const char *snode_value(const struct snode *n)
 {
-	return (const char *)n->data + n->nperms * sizeof(struct xsw_perm);
+	return snode_name(n) + n->namelen + 1;
 }
 
 struct owner_count {
@@ -63,8 +72,11 @@ struct commit_buf {
 };
 
 struct store {
-	struct snode *index; /* uthash head, by path */
+	/* Open addressing index by full path; TOMB marks removed entries. */
+	struct snode **slots;
+	size_t nslots, nfilled;
 	struct snode *root;
+	char pathbuf[XSW_ABS_PATH_MAX + 2]; /* views of walked nodes point here */
 	uint64_t generation;
 	uint64_t seq;
 	uint64_t nodes;
@@ -79,14 +91,20 @@ struct store {
 
 /* tree.c: the main tree, no permission checks. */
 struct snode *tree_find(const struct store *st, const char *path, size_t len);
+/* The node's full path into buf (>= XSW_ABS_PATH_MAX + 2); its length. */
+size_t tree_path(const struct snode *n, char *buf);
 int tree_create(struct store *st, struct snode *parent, const char *path,
 		const void *value, uint32_t len, const struct xsw_perm *perms,
 		unsigned nperms, struct snode **out);
-int tree_set_data(struct store *st, struct snode *n, const void *value,
+/* May move the node: *n is updated. */
+int tree_set_data(struct store *st, struct snode **n, const void *value,
 		  uint32_t len, const struct xsw_perm *perms, unsigned nperms);
+void tree_touch(struct store *st, struct snode *n);
 /* Calls ev (if set) for every node, children before parents, then frees. */
-typedef void (*tree_del_fn)(void *ctx, const struct snode *n);
-void tree_delete(struct store *st, struct snode *n, tree_del_fn ev, void *ctx);
+typedef void (*tree_del_fn)(void *ctx, const struct snode *n,
+			    const char *path);
+void tree_delete(struct store *st, struct snode *n, const char *path,
+		 tree_del_fn ev, void *ctx);
 void tree_move_last(struct snode *n);
 void tree_free_all(struct store *st);
 void owner_add(struct store *st, uint32_t domid, int64_t delta);

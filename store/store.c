@@ -90,7 +90,6 @@ static void view_main(struct snode *n, const char *path, struct nview *v)
 	if (!n)
 		return;
 	v->exists = true;
-	v->path = n->path;
 	v->value = snode_value(n);
 	v->len = n->len;
 	v->perms = snode_perms(n);
@@ -216,7 +215,7 @@ static void fire(struct opctx *c, const char *path, bool exact,
 }
 
 /* Node update of an existing node, value and perms both given. */
-static int put(struct opctx *c, const struct nview *v, const void *value,
+static int put(struct opctx *c, struct nview *v, const void *value,
 	       uint32_t len, const struct xsw_perm *perms, unsigned n)
 {
 	int err;
@@ -224,10 +223,10 @@ static int put(struct opctx *c, const struct nview *v, const void *value,
 	if (c->t)
 		return txn_write(c->st, c->t, v->path, false, value, len,
 				 perms, n);
-	err = tree_set_data(c->st, v->main, value, len, perms, n);
-	/* value and perms may have pointed into the old data: use the node. */
+	err = tree_set_data(c->st, &v->main, value, len, perms, n);
+	/* value and perms may have pointed into the old node: use the new. */
 	if (!err)
-		cb_effect(&c->st->cb, v->main->path, false,
+		cb_effect(&c->st->cb, v->path, false,
 			  snode_value(v->main), len, snode_perms(v->main), n);
 	return err;
 }
@@ -403,11 +402,11 @@ struct rm_ctx {
 };
 
 /* Every removed node fires; the subtree's root non-exact, the rest exact. */
-static void rm_event(void *ctx, const struct snode *n)
+static void rm_event(void *ctx, const struct snode *n, const char *path)
 {
 	struct rm_ctx *r = ctx;
 
-	cb_event(&r->st->cb, n->path, n != r->root, snode_perms(n), n->nperms,
+	cb_event(&r->st->cb, path, n != r->root, snode_perms(n), n->nperms,
 		 NULL, 0);
 }
 
@@ -444,7 +443,7 @@ int store_rm(struct store *st, struct store_txn *txn,
 		struct rm_ctx r = { st, v.main };
 
 		cb_effect(&st->cb, path, true, NULL, 0, NULL, 0);
-		tree_delete(st, v.main, rm_event, &r);
+		tree_delete(st, v.main, path, rm_event, &r);
 	}
 	return finish(&c, STORE_OP_RM, path);
 }

@@ -1,14 +1,19 @@
 /*
- * tree.c - the main node tree: index, creation-ordered children, owners.
+ * tree.c - the main node tree: compact nodes, the path index, children in
+ * creation order, per-owner counts.
  *
  * No permission checks and no records here: callers decide and report.
- * Every function costs O(path length), except tree_delete (the subtree).
+ * Every function costs O(path length) (amortised for the index growth),
+ * except tree_delete (the subtree) and tree_set_data (the node's children,
+ * whose parent pointers follow the node if it moves).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+
+#define TOMB ((struct snode *)1)
 
 const char *path_basename(const char *path)
 {
@@ -34,12 +39,140 @@ unsigned path_depth(const char *path)
 	return d;
 }
 
+static uint64_t hash_path(const char *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a, then a final mix */
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return h ^ (h >> 32);
+}
+
+/* Does node n have this full path? Compared name by name, leaf first. */
+static bool path_is(const struct snode *n, const char *path, size_t len)
+{
+	while (n->parent) {
+		if (len < (size_t)n->namelen + 1 ||
+		    path[len - n->namelen - 1] != '/' ||
+		    memcmp(path + len - n->namelen, snode_name(n), n->namelen))
+			return false;
+		len -= n->namelen + 1;
+		n = n->parent;
+	}
+	return len == 0 || (len == 1 && path[0] == '/');
+}
+
+size_t tree_path(const struct snode *n, char *buf)
+{
+	const struct snode *c;
+	size_t len = 0, pos;
+
+	if (!n->parent) {
+		buf[0] = '/';
+		buf[1] = '\0';
+		return 1;
+	}
+	for (c = n; c->parent; c = c->parent)
+		len += c->namelen + 1;
+	buf[len] = '\0';
+	for (c = n, pos = len; c->parent; c = c->parent) {
+		pos -= c->namelen;
+		memcpy(buf + pos, snode_name(c), c->namelen);
+		buf[--pos] = '/';
+	}
+	return len;
+}
+
 struct snode *tree_find(const struct store *st, const char *path, size_t len)
 {
-	struct snode *n = NULL;
+	size_t mask = st->nslots - 1, i;
+	struct snode *n;
 
-	HASH_FIND(hh, st->index, path, len, n);
-	return n;
+	if (!st->nslots)
+		return NULL;
+	for (i = hash_path(path, len) & mask; (n = st->slots[i]); i = (i + 1) & mask)
+		if (n != TOMB && path_is(n, path, len))
+			return n;
+	return NULL;
+}
+
+static void slot_put(struct snode **slots, size_t nslots, struct snode *n,
+		     uint64_t h)
+{
+	size_t mask = nslots - 1, i = h & mask;
+
+	while (slots[i] && slots[i] != TOMB)
+		i = (i + 1) & mask;
+	slots[i] = n;
+}
+
+/* Rebuilds the index at a new size; hashes come from a walk of the tree. */
+static int index_rebuild(struct store *st, size_t nslots)
+{
+	struct snode **slots = calloc(nslots, sizeof(*slots)), *n;
+	char *buf = st->pathbuf;
+	size_t len;
+
+	if (!slots)
+		return -ENOMEM;
+	if (st->root) {
+		slot_put(slots, nslots, st->root, hash_path("/", 1));
+		len = 0;
+		for (n = st->root->first; n;) {
+			buf[len] = '/';
+			memcpy(buf + len + 1, snode_name(n), n->namelen);
+			len += n->namelen + 1;
+			slot_put(slots, nslots, n, hash_path(buf, len));
+			if (n->first) {
+				n = n->first;
+				continue;
+			}
+			while (n && !n->next) {
+				len -= n->namelen + 1;
+				n = n->parent->parent ? n->parent : NULL;
+			}
+			if (n) {
+				len -= n->namelen + 1;
+				n = n->next;
+			}
+		}
+	}
+	free(st->slots);
+	st->slots = slots;
+	st->nslots = nslots;
+	st->nfilled = st->nodes;
+	return 0;
+}
+
+static int index_add(struct store *st, struct snode *n, const char *path,
+		     size_t len)
+{
+	/* Keep at most 3/4 filled, tombstones included. */
+	if ((st->nfilled + 1) * 4 > st->nslots * 3) {
+		size_t ns = st->nslots ? st->nslots : 16;
+
+		while ((st->nodes + 1) * 2 > ns)
+			ns *= 2;
+		if (index_rebuild(st, ns))
+			return -ENOMEM;
+	}
+	slot_put(st->slots, st->nslots, n, hash_path(path, len));
+	st->nfilled++;
+	return 0;
+}
+
+static struct snode **index_slot(const struct store *st, const struct snode *n,
+				 const char *path, size_t len)
+{
+	size_t mask = st->nslots - 1, i;
+
+	for (i = hash_path(path, len) & mask; st->slots[i]; i = (i + 1) & mask)
+		if (st->slots[i] == n)
+			return &st->slots[i];
+	return NULL;
 }
 
 void owner_add(struct store *st, uint32_t domid, int64_t delta)
@@ -71,60 +204,79 @@ int64_t owner_get(const struct store *st, uint32_t domid)
 	return o ? o->count : 0;
 }
 
-static unsigned char *data_new(const void *value, uint32_t len,
-			       const struct xsw_perm *perms, unsigned nperms)
+static size_t node_size(size_t nperms, size_t namelen, size_t len)
 {
-	size_t plen = nperms * sizeof(*perms);
-	unsigned char *d = malloc(plen + len ? plen + len : 1);
-
-	if (!d)
-		return NULL;
-	memcpy(d, perms, plen);
-	if (len)
-		memcpy(d + plen, value, len);
-	return d;
+	return sizeof(struct snode) + nperms * sizeof(struct xsw_perm) +
+	       namelen + 1 + len;
 }
 
 static void bytes_account(struct store *st, const struct snode *n, int sign)
 {
-	uint64_t b = n->len + n->pathlen + n->nperms * sizeof(struct xsw_perm);
+	uint64_t b = n->len + n->namelen + n->nperms * sizeof(struct xsw_perm);
 
 	st->bytes += sign > 0 ? b : -b;
+}
+
+/* Links n as the last child of p (first->prev is the last child). */
+static void link_last(struct snode *p, struct snode *n)
+{
+	n->next = NULL;
+	if (!p->first) {
+		p->first = n;
+		n->prev = n;
+		return;
+	}
+	n->prev = p->first->prev;
+	p->first->prev->next = n;
+	p->first->prev = n;
+}
+
+static void unlink_child(struct snode *n)
+{
+	struct snode *p = n->parent;
+
+	if (p->first == n)
+		p->first = n->next;
+	else
+		n->prev->next = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
+	else if (p->first)
+		p->first->prev = n->prev;
+	n->prev = n->next = NULL;
 }
 
 int tree_create(struct store *st, struct snode *parent, const char *path,
 		const void *value, uint32_t len, const struct xsw_perm *perms,
 		unsigned nperms, struct snode **out)
 {
-	size_t plen = strlen(path);
-	struct snode *n = calloc(1, sizeof(*n) + plen + 1);
+	const char *name = parent ? path_basename(path) : "";
+	size_t namelen = strlen(name);
+	struct snode *n = malloc(node_size(nperms, namelen, len));
 
 	if (!n)
 		return -ENOMEM;
-	n->data = data_new(value, len, perms, nperms);
-	if (!n->data) {
+	memset(n, 0, sizeof(*n));
+	n->len = len;
+	n->nperms = nperms;
+	n->namelen = namelen;
+	memcpy(snode_perms(n), perms, nperms * sizeof(*perms));
+	memcpy((char *)snode_name(n), name, namelen + 1);
+	if (len)
+		memcpy((char *)snode_value(n), value, len);
+	n->parent = parent;
+	if (index_add(st, n, path, strlen(path))) {
 		free(n);
 		return -ENOMEM;
 	}
-	memcpy(n->path, path, plen + 1);
-	n->pathlen = plen;
-	n->len = len;
-	n->nperms = nperms;
+	st->nodes++;
 	n->generation = st->generation++;
-	n->parent = parent;
 	if (parent) {
-		n->prev = parent->last;
-		if (parent->last)
-			parent->last->next = n;
-		else
-			parent->first = n;
-		parent->last = n;
+		link_last(parent, n);
 		parent->nchildren++;
-		parent->childlen += strlen(path_basename(path)) + 1;
+		parent->childlen += namelen + 1;
 		parent->generation = st->generation++;
 	}
-	HASH_ADD_KEYPTR(hh, st->index, n->path, n->pathlen, n);
-	st->nodes++;
 	bytes_account(st, n, 1);
 	if (nperms)
 		owner_add(st, perms[0].domid, 1);
@@ -133,107 +285,163 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 	return 0;
 }
 
-int tree_set_data(struct store *st, struct snode *n, const void *value,
-		  uint32_t len, const struct xsw_perm *perms, unsigned nperms)
+void tree_touch(struct store *st, struct snode *n)
 {
-	unsigned char *d = data_new(value, len, perms, nperms);
-
-	if (!d)
-		return -ENOMEM;
-	bytes_account(st, n, -1);
-	if (n->nperms)
-		owner_add(st, snode_perms(n)[0].domid, -1);
-	free(n->data);
-	n->data = d;
-	n->len = len;
-	n->nperms = nperms;
 	n->generation = st->generation++;
-	bytes_account(st, n, 1);
-	/* perms may have pointed into the old data: use the copy. */
-	if (nperms)
-		owner_add(st, snode_perms(n)[0].domid, 1);
-	return 0;
 }
 
-static void unlink_child(struct snode *n)
+int tree_set_data(struct store *st, struct snode **np, const void *value,
+		  uint32_t len, const struct xsw_perm *perms, unsigned nperms)
 {
-	struct snode *p = n->parent;
+	struct snode *o = *np, *n, *c, **slot;
+	char path[XSW_ABS_PATH_MAX + 2];
+	size_t plen = tree_path(o, path);
+	bool was_first = o->parent && o->parent->first == o;
+	bool only = was_first && !o->next;
 
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		p->first = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
-	else
-		p->last = n->prev;
-	n->prev = n->next = NULL;
+	/* Built aside: value and perms may point into the old node. */
+	n = malloc(node_size(nperms, o->namelen, len));
+	if (!n)
+		return -ENOMEM;
+	slot = index_slot(st, o, path, plen);
+	if (!slot) {
+		free(n);
+		return -EIO;
+	}
+	*n = *o;
+	n->len = len;
+	n->nperms = nperms;
+	memcpy(snode_perms(n), perms, nperms * sizeof(*perms));
+	memcpy((char *)snode_name(n), snode_name(o), o->namelen + 1);
+	if (len)
+		memcpy((char *)snode_value(n), value, len);
+	*slot = n;
+	/* Everything that pointed at the old node now points here. */
+	if (!n->parent)
+		st->root = n;
+	else if (only)
+		n->prev = n;
+	else {
+		if (was_first)
+			n->parent->first = n;
+		else
+			n->prev->next = n;
+		if (n->next)
+			n->next->prev = n;
+		else
+			n->parent->first->prev = n;
+	}
+	for (c = n->first; c; c = c->next)
+		c->parent = n;
+	if (only)
+		n->parent->first = n;
+	bytes_account(st, o, -1);
+	if (o->nperms)
+		owner_add(st, snode_perms(o)[0].domid, -1);
+	free(o);
+	n->generation = st->generation++;
+	bytes_account(st, n, 1);
+	if (nperms)
+		owner_add(st, snode_perms(n)[0].domid, 1);
+	*np = n;
+	return 0;
 }
 
 void tree_move_last(struct snode *n)
 {
 	struct snode *p = n->parent;
 
-	if (!p || p->last == n)
+	if (!p || !n->next)
 		return;
 	unlink_child(n);
-	n->prev = p->last;
-	p->last->next = n;
-	p->last = n;
+	link_last(p, n);
 }
 
-static void free_one(struct store *st, struct snode *n)
+static void free_one(struct store *st, struct snode *n, const char *path,
+		     size_t len)
 {
-	HASH_DEL(st->index, n);
+	struct snode **slot = index_slot(st, n, path, len);
+
+	if (slot)
+		*slot = TOMB;
 	st->nodes--;
 	bytes_account(st, n, -1);
 	if (n->nperms)
 		owner_add(st, snode_perms(n)[0].domid, -1);
-	free(n->data);
 	free(n);
 }
 
-void tree_delete(struct store *st, struct snode *n, tree_del_fn ev, void *ctx)
+static size_t path_push(char *buf, size_t len, const struct snode *n)
 {
-	struct snode *top = n, *parent = n->parent, *cur = n, *next;
+	buf[len] = '/';
+	memcpy(buf + len + 1, snode_name(n), n->namelen);
+	len += n->namelen + 1;
+	buf[len] = '\0';
+	return len;
+}
 
-	if (parent) {
+void tree_delete(struct store *st, struct snode *n, const char *path,
+		 tree_del_fn ev, void *ctx)
+{
+	struct snode *top = n, *cur = n, *next, *parent;
+	char *buf = st->pathbuf;
+	size_t len = strlen(path), nl;
+
+	if (n->parent) {
 		unlink_child(n);
-		parent->nchildren--;
-		parent->childlen -= strlen(path_basename(n->path)) + 1;
-		parent->generation = st->generation++;
+		n->parent->nchildren--;
+		n->parent->childlen -= n->namelen + 1;
+		n->parent->generation = st->generation++;
 	}
-	/* Post-order without recursion: descend to a leaf, free, go on. */
-	while (cur) {
-		while (cur->first)
+	memmove(buf, path, len + 1);
+	/* Post-order without recursion, keeping the current path in buf. */
+	for (;;) {
+		while (cur->first) {
 			cur = cur->first;
-		if (ev)
-			ev(ctx, cur);
-		if (cur == top) {
-			free_one(st, cur);
-			break;
+			len = path_push(buf, len, cur);
 		}
-		next = cur->next ? cur->next : cur->parent;
-		cur->parent->first = cur->next;
-		if (cur->next)
-			cur->next->prev = NULL;
-		else
-			cur->parent->last = NULL;
-		free_one(st, cur);
-		cur = next;
+		if (ev)
+			ev(ctx, cur, buf);
+		if (cur == top) {
+			free_one(st, cur, buf, len);
+			return;
+		}
+		parent = cur->parent;
+		next = cur->next;
+		nl = cur->namelen;
+		parent->first = next;
+		if (next)
+			next->prev = cur->prev;
+		free_one(st, cur, buf, len);
+		len -= nl + 1;
+		buf[len] = '\0';
+		if (next) {
+			cur = next;
+			len = path_push(buf, len, cur);
+		} else {
+			cur = parent;
+		}
 	}
 }
 
 void tree_free_all(struct store *st)
 {
-	struct snode *n, *tmp;
+	struct snode *n = st->root, *next;
 	struct owner_count *o, *otmp;
 
-	HASH_ITER(hh, st->index, n, tmp) {
-		HASH_DEL(st->index, n);
-		free(n->data);
+	/* Post-order through the links; no index needed. */
+	while (n) {
+		while (n->first)
+			n = n->first;
+		next = n->next ? n->next : n->parent;
+		if (n->parent)
+			n->parent->first = n->next;
 		free(n);
+		n = next;
 	}
+	free(st->slots);
+	st->slots = NULL;
+	st->nslots = st->nfilled = 0;
 	HASH_ITER(hh, st->owners, o, otmp) {
 		HASH_DEL(st->owners, o);
 		free(o);

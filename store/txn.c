@@ -112,7 +112,6 @@ static void view_snode(struct snode *n, const char *path, struct nview *v)
 	if (!n)
 		return;
 	v->exists = true;
-	v->path = n->path;
 	v->value = snode_value(n);
 	v->len = n->len;
 	v->perms = snode_perms(n);
@@ -166,17 +165,15 @@ int txn_read(struct store *st, struct store_txn *t, const char *path,
 
 static int names_of_main(const struct snode *m, char **names, size_t *len)
 {
-	size_t off = 0, base = m->pathlen == 1 ? 1 : m->pathlen + 1;
+	size_t off = 0;
 	char *buf = malloc(m->childlen ? m->childlen : 1);
 	const struct snode *c;
 
 	if (!buf)
 		return -ENOMEM;
 	for (c = m->first; c; c = c->next) {
-		size_t l = c->pathlen - base + 1;
-
-		memcpy(buf + off, c->path + base, l);
-		off += l;
+		memcpy(buf + off, snode_name(c), c->namelen + 1);
+		off += c->namelen + 1;
 	}
 	*names = buf;
 	*len = off;
@@ -211,11 +208,12 @@ static int tn_copy(struct store *st, struct tnode *tn)
 		return 0;
 	m = tree_find(st, tn->path, tn->pathlen);
 	if (m) {
-		l = m->nperms * sizeof(struct xsw_perm) + m->len;
-		tn->data = malloc(l ? l : 1);
+		l = m->nperms * sizeof(struct xsw_perm);
+		tn->data = malloc(l + m->len ? l + m->len : 1);
 		if (!tn->data)
 			return -ENOMEM;
-		memcpy(tn->data, m->data, l);
+		memcpy(tn->data, snode_perms(m), l);
+		memcpy(tn->data + l, snode_value(m), m->len);
 		tn->len = m->len;
 		tn->nperms = m->nperms;
 		if (m->childlen) {
@@ -577,7 +575,7 @@ static int apply_one(struct store *st, struct tnode *tn)
 	if (!tn->exists) {
 		if (m) {
 			cb_effect(&st->cb, tn->path, true, NULL, 0, NULL, 0);
-			tree_delete(st, m, NULL, NULL);
+			tree_delete(st, m, tn->path, NULL, NULL);
 		}
 		return 0;
 	}
@@ -589,9 +587,9 @@ static int apply_one(struct store *st, struct tnode *tn)
 		err = tree_create(st, p, tn->path, value, tn->len, perms,
 				  tn->nperms, NULL);
 	} else if (tn->data_dirty) {
-		err = tree_set_data(st, m, value, tn->len, perms, tn->nperms);
+		err = tree_set_data(st, &m, value, tn->len, perms, tn->nperms);
 	} else {
-		m->generation = st->generation++;
+		tree_touch(st, m);
 		return 0;
 	}
 	if (!err)

@@ -24,7 +24,11 @@ static void hook(void *ctx, const struct store_commit *c)
 	unsigned i;
 
 	(void)ctx;
-	cr_assert(nrecs < MAXREC);
+	/* Long runs only count; tests that inspect records stay short. */
+	if (nrecs >= MAXREC) {
+		nrecs++;
+		return;
+	}
 	r = &recs[nrecs++];
 	memset(r, 0, sizeof(*r));
 	r->tx_id = c->tx_id;
@@ -33,13 +37,11 @@ static void hook(void *ctx, const struct store_commit *c)
 	r->nops = c->nops;
 	r->neffects = c->neffects;
 	r->nevents = c->nevents;
-	cr_assert(c->nops <= MAXREC && c->neffects <= MAXREC &&
-		  c->nevents <= MAXREC);
-	for (i = 0; i < c->nops; i++) {
+	for (i = 0; i < c->nops && i < MAXREC; i++) {
 		r->op_kind[i] = c->ops[i].kind;
 		copy(r->op_path[i], c->ops[i].path, 128);
 	}
-	for (i = 0; i < c->neffects; i++) {
+	for (i = 0; i < c->neffects && i < MAXREC; i++) {
 		const struct store_effect *e = &c->effects[i];
 
 		copy(r->eff_path[i], e->path, 128);
@@ -52,7 +54,7 @@ static void hook(void *ctx, const struct store_commit *c)
 			r->eff_owner[i] = e->perms[0].domid;
 		}
 	}
-	for (i = 0; i < c->nevents; i++) {
+	for (i = 0; i < c->nevents && i < MAXREC; i++) {
 		const struct store_event *e = &c->events[i];
 
 		copy(r->ev_path[i], e->path, 128);
