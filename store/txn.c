@@ -602,7 +602,8 @@ int store_txn_commit(struct store *st, struct store_txn *t)
 {
 	struct tnode **mod = NULL, *tn;
 	unsigned n = 0, i;
-	int err = t->fail;
+	/* cxenstored answers ENOMEM for any transaction it marked failed. */
+	int err = t->fail ? -ENOMEM : 0;
 
 	if (!err)
 		err = check_conflicts(st, t);
