@@ -40,7 +40,7 @@ struct store_caller {
 struct store_limits {
 	uint32_t nodes_per_domain;  /* -E, entry-nb: nodes owned by a domain */
 	uint32_t node_size;         /* -S, entry-size: value + perms + children names */
-	uint32_t perms_per_node;    /* -A, perm-nb: entries beyond the owner */
+	uint32_t perms_per_node;    /* -A, perm-nb: entries, owner included (as cxenstored counts) */
 	uint32_t txn_nodes;         /* -Q transaction-nodes: nodes touched in one transaction */
 	uint32_t path_max;          /* -M, path-max: relative path length */
 };
@@ -84,9 +84,10 @@ struct store_effect {
 };
 
 /*
- * One watch event to fire. exact: only watches on exactly this path (or on
- * a parent of it) fire, which is how removal of a subtree reaches watches
- * set on its children (cxenstored's fire_watches semantics). perms: the
+ * One watch event to fire. exact: only watches set on exactly this path
+ * fire (not those on its parents: they get the removed root's non-exact
+ * event), which is how removal of a subtree reaches watches set on its
+ * children (cxenstored's fire_watches semantics). perms: the
  * node's permissions (before deletion, for removed nodes), to decide which
  * watchers may see the event.
  */
@@ -127,7 +128,10 @@ void store_free(struct store *st);
 void store_set_limits(struct store *st, const struct store_limits *lim);
 void store_set_commit_hook(struct store *st, store_commit_fn fn, void *ctx);
 
-/* Reads (txn may be NULL). path is canonical and absolute. */
+/*
+ * Reads (txn may be NULL). path is canonical and absolute; out->path may
+ * be path itself.
+ */
 int store_read(struct store *st, struct store_txn *txn,
 	       const struct store_caller *who, const char *path,
 	       struct store_node_view *out);
