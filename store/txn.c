@@ -235,7 +235,8 @@ static struct tnode *tn_parent(struct store *st, struct store_txn *t,
 			       const struct tnode *tn)
 {
 	size_t pl = path_parent_len(tn->path, tn->pathlen);
-	struct tnode *p = tn_access(st, t, tn->path, pl, false);
+	/* cxenstored reads the parent it updates: it is checked at commit. */
+	struct tnode *p = tn_access(st, t, tn->path, pl, true);
 
 	if (p && tn_copy(st, p)) {
 		txn_fail(t, -ENOMEM);

@@ -151,6 +151,29 @@ Test(txn, sibling_creation_conflicts)
 	cr_assert_str_eq(dir(NULL, &dom0, "/s"), "one");
 }
 
+Test(txn, removal_conflicts_with_parent_change)
+{
+	struct store_txn *t;
+
+	cr_assert_eq(wr(NULL, &dom0, "/q/x", "1"), 0);
+	t = begin(&dom0, 1);
+	cr_assert_eq(store_rm(st, t, &dom0, "/q/x"), 0);
+	cr_assert_eq(wr(NULL, &dom0, "/q/y", "2"), 0);
+	cr_assert_eq(store_txn_commit(st, t), -EAGAIN);
+	cr_assert_str_eq(dir(NULL, &dom0, "/q"), "x,y");
+}
+
+Test(txn, read_only_still_conflicts)
+{
+	struct store_txn *t = begin(&dom0, 1);
+
+	cr_assert_eq(store_mkdir(st, t, &dom0, "/tool"), 0);
+	cr_assert_eq(wr(NULL, &dom0, "/tool/z", "2"), 0);
+	nrecs = 0;
+	cr_assert_eq(store_txn_commit(st, t), -EAGAIN);
+	cr_assert_eq(nrecs, 0);
+}
+
 Test(txn, isolation_between_transactions)
 {
 	struct store_txn *t1 = begin(&dom0, 1), *t2 = begin(&dom0, 2);
