@@ -258,3 +258,16 @@ Test(tree, note_op_reports)
 	cr_assert_str_eq(recs[0].op_path[0], "/local/domain/3");
 	cr_assert_eq(recs[0].neffects, 0);
 }
+
+Test(tree, rewrite_root_and_directories)
+{
+	cr_assert_eq(wr(NULL, &dom0, "/", "root value"), 0);
+	cr_assert_str_eq(val("/"), "root value");
+	cr_assert_eq(setp(NULL, &dom0, "/", "r0,b5"), 0);
+	cr_assert_str_eq(dir(NULL, &dom0, "/"), "tool");
+	cr_assert_eq(wr(NULL, &dom0, "/tool", "a longer value than before"), 0);
+	cr_assert_str_eq(dir(NULL, &dom0, "/tool"), "xenstored");
+	cr_assert_eq(wr(NULL, &dom0, "/tool/xenstored/k", "1"), 0);
+	cr_assert_str_eq(perms("/tool/xenstored/k"), "n0");
+	cr_assert_str_eq(perms("/"), "r0,b5");
+}
