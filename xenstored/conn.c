@@ -1,0 +1,275 @@
+/* conn.c - connections: input framing, output queue, lifetime. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utlist.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "txn.h"
+#include "watch.h"
+#include "xenstored.h"
+
+#define OUTBUF_CHUNK 16384u
+
+struct xsd_conn *xsd_conn_new(const struct xsd_transport *tp, void *tp_data,
+			      uint32_t domid, bool privileged)
+{
+	struct xsd_conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->id = ++xsd.next_conn_id;
+	c->domid = domid;
+	c->privileged = privileged;
+	c->target = UINT32_MAX;
+	c->tp = tp;
+	c->tp_data = tp_data;
+	c->next_tx_id = 1; /* cxenstored: per connection, from 1 */
+	xsw_reader_init(&c->rd);
+	DL_APPEND(xsd.conns, c);
+	xsd_log("conn %u: new %s connection, domain %u", c->id, tp->name, domid);
+	return c;
+}
+
+void xsd_outbuf_free_chain(struct xsd_outbuf *b)
+{
+	while (b) {
+		struct xsd_outbuf *n = b->next;
+		free(b);
+		b = n;
+	}
+}
+
+static void mark_dirty(struct xsd_conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->dirty_next = xsd.dirty;
+	xsd.dirty = c;
+}
+
+static void update_backpressure(struct xsd_conn *c)
+{
+	size_t pending = c->out_queued + c->out_inflight;
+
+	if (c->closing || !c->tp->read_stop)
+		return;
+	if (!c->reading_stopped && pending > XSD_OUT_SOFT_CAP) {
+		c->reading_stopped = true;
+		c->tp->read_stop(c);
+	} else if (c->reading_stopped && pending <= XSD_OUT_SOFT_CAP / 2) {
+		c->reading_stopped = false;
+		c->tp->read_start(c);
+	}
+}
+
+/* Room for need bytes at the queue's tail; NULL on ENOMEM. */
+static char *out_reserve(struct xsd_conn *c, size_t need)
+{
+	struct xsd_outbuf *b = c->out_tail;
+
+	if (!b || b->cap - b->len < need) {
+		size_t cap = need > OUTBUF_CHUNK ? need : OUTBUF_CHUNK;
+
+		b = malloc(sizeof(*b) + cap);
+		if (!b)
+			return NULL;
+		b->next = NULL;
+		b->len = 0;
+		b->cap = cap;
+		if (c->out_tail)
+			c->out_tail->next = b;
+		else
+			c->out_head = b;
+		c->out_tail = b;
+	}
+	return b->data + b->len;
+}
+
+static int out_commit(struct xsd_conn *c, size_t len)
+{
+	c->out_tail->len += len;
+	c->out_queued += len;
+	mark_dirty(c);
+	if (c->out_queued + c->out_inflight > XSD_OUT_HARD_CAP) {
+		/* a client that does not read loses its queue, not us memory */
+		xsd_outbuf_free_chain(c->out_head);
+		c->out_head = c->out_tail = NULL;
+		c->out_queued = 0;
+		xsd_conn_close(c, "output queue over its cap");
+		return -ENOSPC;
+	}
+	update_backpressure(c);
+	return 0;
+}
+
+static int queue_msg(struct xsd_conn *c, uint32_t type, uint32_t req_id,
+		     uint32_t tx_id, const void *payload, uint32_t len)
+{
+	struct xsw_hdr h = { type, req_id, tx_id, len };
+	char *p;
+
+	if (c->closing)
+		return -EPIPE;
+	p = out_reserve(c, XSW_HDR_SIZE + len);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &h, XSW_HDR_SIZE);
+	if (len)
+		memcpy(p + XSW_HDR_SIZE, payload, len);
+	if (xsd_log_tracing())
+		xsd_trace_msg(c->id, true, &h, p + XSW_HDR_SIZE);
+	return out_commit(c, XSW_HDR_SIZE + len);
+}
+
+int xsd_conn_reply(struct xsd_conn *c, const struct xsw_hdr *req,
+		   const void *payload, uint32_t len)
+{
+	/* cxenstored answers E2BIG for a reply that would not fit */
+	if (len > XSW_PAYLOAD_MAX)
+		return xsd_conn_error(c, req, E2BIG);
+	return queue_msg(c, req->type, req->req_id, req->tx_id, payload, len);
+}
+
+int xsd_conn_ack(struct xsd_conn *c, const struct xsw_hdr *req)
+{
+	return xsd_conn_reply(c, req, "OK", 3);
+}
+
+int xsd_conn_error(struct xsd_conn *c, const struct xsw_hdr *req, int err)
+{
+	const char *name = xsw_error_name(err < 0 ? -err : err);
+
+	return queue_msg(c, XSW_ERROR, req->req_id, req->tx_id, name,
+			 strlen(name) + 1);
+}
+
+int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token)
+{
+	size_t pl = strlen(path) + 1, tl = strlen(token) + 1;
+	struct xsw_hdr h = { XSW_WATCH_EVENT, 0, 0, 0 };
+	char *p;
+
+	if (c->closing)
+		return -EPIPE;
+	/* A watch event is never refused for size: paths and tokens fit. */
+	h.len = pl + tl;
+	p = out_reserve(c, XSW_HDR_SIZE + h.len);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, &h, XSW_HDR_SIZE);
+	memcpy(p + XSW_HDR_SIZE, path, pl);
+	memcpy(p + XSW_HDR_SIZE + pl, token, tl);
+	if (xsd_log_tracing())
+		xsd_trace_msg(c->id, true, &h, p + XSW_HDR_SIZE);
+	return out_commit(c, XSW_HDR_SIZE + h.len);
+}
+
+void xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len)
+{
+	while (len && !c->closing) {
+		size_t used = 0;
+		int r = xsw_reader_feed(&c->rd, buf, len, &used);
+
+		buf += used;
+		len -= used;
+		if (r < 0) {
+			xsd_conn_close(c, r == -E2BIG ? "payload too large"
+						     : "malformed input");
+			return;
+		}
+		if (r == 1) {
+			if (xsd_log_tracing())
+				xsd_trace_msg(c->id, false, &c->rd.hdr, c->rd.body);
+			xsd_dispatch(c, &c->rd.hdr, c->rd.body);
+			xsw_reader_reset(&c->rd);
+		} else if (!used) {
+			break; /* cannot happen with a sane reader; do not spin */
+		}
+	}
+}
+
+void xsd_conn_written(struct xsd_conn *c, size_t bytes)
+{
+	c->out_inflight -= bytes < c->out_inflight ? bytes : c->out_inflight;
+	update_backpressure(c);
+}
+
+static void flush_one(struct xsd_conn *c)
+{
+	struct xsd_outbuf *chain = c->out_head;
+	size_t bytes = c->out_queued;
+	int r;
+
+	c->out_head = c->out_tail = NULL;
+	c->out_queued = 0;
+	if (!chain || c->closing) {
+		xsd_outbuf_free_chain(chain);
+		return;
+	}
+	c->out_inflight += bytes;
+	r = c->tp->write(c, chain, bytes);
+	if (r < 0)
+		xsd_conn_close(c, "write failed");
+}
+
+void xsd_conn_flush_all(void)
+{
+	while (xsd.dirty) {
+		struct xsd_conn *c = xsd.dirty;
+
+		xsd.dirty = c->dirty_next;
+		c->dirty = false;
+		c->dirty_next = NULL;
+		flush_one(c);
+	}
+}
+
+static void unlink_dirty(struct xsd_conn *c)
+{
+	struct xsd_conn **pp;
+
+	if (!c->dirty)
+		return;
+	for (pp = &xsd.dirty; *pp; pp = &(*pp)->dirty_next) {
+		if (*pp == c) {
+			*pp = c->dirty_next;
+			break;
+		}
+	}
+	c->dirty = false;
+}
+
+void xsd_conn_close(struct xsd_conn *c, const char *why)
+{
+	if (c->closing)
+		return;
+	xsd_log("conn %u: closing (%s)", c->id, why);
+	/* Flush what is queued first: an orderly close still answers. */
+	unlink_dirty(c);
+	flush_one(c);
+	c->closing = true;
+	xsd_txn_abort_all(c);
+	xsd_watch_remove_all(c);
+	c->tp->close(c);
+}
+
+void xsd_conn_free(struct xsd_conn *c)
+{
+	unlink_dirty(c);
+	DL_DELETE(xsd.conns, c);
+	xsd_outbuf_free_chain(c->out_head);
+	xsw_reader_reset(&c->rd);
+	free(c);
+}
+
+void xsd_conn_close_all(void)
+{
+	struct xsd_conn *c, *tmp;
+
+	DL_FOREACH_SAFE(xsd.conns, c, tmp)
+		xsd_conn_close(c, "shutdown");
+}

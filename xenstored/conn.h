@@ -1,0 +1,123 @@
+/*
+ * conn.h - a client connection: identity, input framing, output queue,
+ * its transactions and watches. Transports (Unix socket now, guest rings
+ * later) plug in through struct xsd_transport.
+ *
+ * Output: handlers never write to a transport; they queue messages with
+ * xsd_conn_send*(). Once per loop iteration, after persistence, the loop
+ * hands each connection's queue to its transport (xsd_conn_flush_all()).
+ *
+ * Memory: connections are owned by the daemon (xsd.conns). A transport
+ * creates one with xsd_conn_new() and ends it with xsd_conn_close(); the
+ * memory goes when the transport calls xsd_conn_free() from its own close
+ * callback.
+ */
+#ifndef XSD_CONN_H
+#define XSD_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../protocol/msg.h"
+#include "../store/store.h"
+
+struct xsd_conn;
+struct xsd_txn;
+struct xsd_watch;
+
+/* One chunk of queued output; the transport owns a chain given to write. */
+struct xsd_outbuf {
+	struct xsd_outbuf *next;
+	size_t len, cap;
+	char data[];
+};
+
+struct xsd_transport {
+	const char *name;
+	/*
+	 * Takes ownership of the chain (frees it with xsd_outbuf_free_chain
+	 * when written) and calls xsd_conn_written() with the byte count.
+	 * Returns 0 or a negative errno (the connection is then closed).
+	 */
+	int (*write)(struct xsd_conn *c, struct xsd_outbuf *chain, size_t bytes);
+	void (*read_stop)(struct xsd_conn *c);
+	void (*read_start)(struct xsd_conn *c);
+	/* Starts closing; the transport calls xsd_conn_free() when done. */
+	void (*close)(struct xsd_conn *c);
+};
+
+struct xsd_conn {
+	uint32_t id;
+	uint32_t domid;
+	bool privileged;
+	uint32_t target; /* UINT32_MAX: none */
+	const struct xsd_transport *tp;
+	void *tp_data;
+
+	struct xsw_reader rd;
+
+	struct xsd_outbuf *out_head, *out_tail;
+	size_t out_queued;   /* bytes waiting for the next flush */
+	size_t out_inflight; /* bytes handed to the transport, not written */
+	bool reading_stopped;
+	bool closing;
+
+	struct xsd_txn *txns; /* uthash by id */
+	unsigned ntxns;
+	uint32_t next_tx_id;
+
+	struct xsd_watch *watches; /* DL list, in creation order */
+	unsigned nwatches;
+
+	struct xsd_conn *prev, *next;        /* xsd.conns */
+	struct xsd_conn *dirty_next;
+	bool dirty;
+};
+
+/* Stop reading past this much pending output; drop past the hard cap. */
+#define XSD_OUT_SOFT_CAP (256u * 1024u)
+#define XSD_OUT_HARD_CAP (16u * 1024u * 1024u)
+
+/* Creates a connection and links it into xsd.conns. NULL on ENOMEM. */
+struct xsd_conn *xsd_conn_new(const struct xsd_transport *tp, void *tp_data,
+			      uint32_t domid, bool privileged);
+/* Feeds transport bytes; dispatches every whole message. */
+void xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len);
+/*
+ * Ends the connection: aborts its transactions, removes its watches,
+ * drops queued output, asks the transport to close. Idempotent.
+ */
+void xsd_conn_close(struct xsd_conn *c, const char *why);
+void xsd_conn_free(struct xsd_conn *c);
+
+/* Queues a reply echoing req's req_id and tx_id. 0 or -errno. */
+int xsd_conn_reply(struct xsd_conn *c, const struct xsw_hdr *req,
+		   const void *payload, uint32_t len);
+/* Queues "OK\0". */
+int xsd_conn_ack(struct xsd_conn *c, const struct xsw_hdr *req);
+int xsd_conn_error(struct xsd_conn *c, const struct xsw_hdr *req, int err);
+/* Queues a WATCH_EVENT. */
+int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token);
+
+void xsd_conn_written(struct xsd_conn *c, size_t bytes);
+void xsd_outbuf_free_chain(struct xsd_outbuf *b);
+
+/* Hands every queued output to its transport; one write per connection. */
+void xsd_conn_flush_all(void);
+/* Closes every connection (shutdown). */
+void xsd_conn_close_all(void);
+
+/* The store identity of a connection. */
+static inline struct store_caller xsd_conn_caller(const struct xsd_conn *c)
+{
+	struct store_caller who = {
+		.domid = c->domid,
+		.privileged = c->privileged,
+		.target = c->target,
+		.conn_id = c->id,
+	};
+	return who;
+}
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * domain.c - INTRODUCE RELEASE RESUME SET_TARGET GET_DOMAIN_PATH
+ * IS_DOMAIN_INTRODUCED and the domain table.
+ *
+ * Until guest rings land, INTRODUCE records the domain (no ring is
+ * mapped), as the reference daemon does when run without a hypervisor.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../protocol/path.h"
+#include "dispatch.h"
+#include "domain.h"
+#include "log.h"
+#include "watch.h"
+#include "xenstored.h"
+
+static struct xsd_domain *domains;
+static unsigned ndomains;
+
+uint32_t xsd_features_supported(void)
+{
+	return XSW_FEATURE_RECONNECTION | XSW_FEATURE_ERROR |
+	       XSW_FEATURE_WATCHDEPTH;
+}
+
+struct xsd_domain *xsd_domain_find(uint32_t domid)
+{
+	struct xsd_domain *d;
+
+	HASH_FIND(hh, domains, &domid, sizeof(domid), d);
+	return d;
+}
+
+unsigned xsd_domain_count(void)
+{
+	return ndomains;
+}
+
+static struct xsd_domain *domain_add(uint32_t domid)
+{
+	struct xsd_domain *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->domid = domid;
+	d->target = UINT32_MAX;
+	d->features = xsd_features_supported();
+	HASH_ADD(hh, domains, domid, sizeof(d->domid), d);
+	ndomains++;
+	return d;
+}
+
+static void domain_del(struct xsd_domain *d)
+{
+	HASH_DEL(domains, d);
+	ndomains--;
+	free(d);
+}
+
+int xsd_domain_init(bool introduce_dom0)
+{
+	struct xsd_domain *d;
+
+	if (!introduce_dom0)
+		return 0;
+	d = domain_add(0);
+	if (!d)
+		return -ENOMEM;
+	d->introduced = true;
+	return 0;
+}
+
+void xsd_domain_shutdown(void)
+{
+	while (domains)
+		domain_del(domains);
+}
+
+/* A domid argument: decimal, below DOMID_FIRST_RESERVED. */
+static int parse_domid(uint32_t in, uint32_t *out)
+{
+	if (in >= XSD_DOMID_SELF)
+		return -EINVAL;
+	*out = in;
+	return 0;
+}
+
+int xsd_cmd_introduce(struct xsd_conn *c, const struct xsw_request *req,
+		      struct xsd_txn *txn)
+{
+	struct store_caller who = xsd_conn_caller(c);
+	struct xsd_domain *d;
+	char path[XSW_PATH_BUF];
+	uint32_t domid;
+	int r;
+
+	(void)txn;
+	if ((r = parse_domid(req->u.introduce.domid, &domid)))
+		return r;
+	if (!req->u.introduce.port)
+		return -EINVAL;
+	d = xsd_domain_find(domid);
+	if (d && d->introduced)
+		return xsd_conn_ack(c, &req->hdr); /* cxenstored: idempotent */
+	if (!d && !(d = domain_add(domid)))
+		return -ENOMEM;
+	d->introduced = true;
+	d->mfn = req->u.introduce.mfn;
+	d->port = req->u.introduce.port;
+	xsw_domain_path(domid, path, sizeof(path));
+	store_note_op(xsd.st, &who, STORE_OP_DOMAIN, path);
+	xsd_log("domain %u introduced", domid);
+	xsd_watch_fire_special("@introduceDomain");
+	return xsd_conn_ack(c, &req->hdr);
+}
+
+/* cxenstored's onearg_domain: EINVAL for dom0, ENOENT when unknown. */
+static int lookup_guest(uint32_t in, struct xsd_domain **out)
+{
+	uint32_t domid;
+	int r;
+
+	if ((r = parse_domid(in, &domid)))
+		return r;
+	if (domid == 0)
+		return -EINVAL;
+	*out = xsd_domain_find(domid);
+	return *out && (*out)->introduced ? 0 : -ENOENT;
+}
+
+int xsd_cmd_release(struct xsd_conn *c, const struct xsw_request *req,
+		    struct xsd_txn *txn)
+{
+	struct store_caller who = xsd_conn_caller(c);
+	char path[XSW_PATH_BUF];
+	struct xsd_domain *d;
+	int r;
+
+	(void)txn;
+	if ((r = lookup_guest(req->u.domain.domid, &d)))
+		return r;
+	xsw_domain_path(d->domid, path, sizeof(path));
+	store_note_op(xsd.st, &who, STORE_OP_DOMAIN, path);
+	xsd_log("domain %u released", d->domid);
+	domain_del(d);
+	xsd_watch_fire_special("@releaseDomain");
+	return xsd_conn_ack(c, &req->hdr);
+}
+
+int xsd_cmd_resume(struct xsd_conn *c, const struct xsw_request *req,
+		   struct xsd_txn *txn)
+{
+	struct xsd_domain *d;
+	int r;
+
+	(void)txn;
+	if ((r = lookup_guest(req->u.domain.domid, &d)))
+		return r;
+	return xsd_conn_ack(c, &req->hdr);
+}
+
+int xsd_cmd_set_target(struct xsd_conn *c, const struct xsw_request *req,
+		       struct xsd_txn *txn)
+{
+	uint32_t domid, target;
+	struct xsd_domain *d;
+	int r;
+
+	(void)txn;
+	if ((r = parse_domid(req->u.set_target.domid, &domid)) ||
+	    (r = parse_domid(req->u.set_target.target, &target)))
+		return r;
+	d = xsd_domain_find(domid);
+	if (!d || !xsd_domain_find(target))
+		return -ENOENT;
+	d->target = target;
+	/* connections of that domain act for target from now on */
+	for (struct xsd_conn *k = xsd.conns; k; k = k->next)
+		if (k->domid == domid)
+			k->target = target;
+	return xsd_conn_ack(c, &req->hdr);
+}
+
+int xsd_cmd_get_domain_path(struct xsd_conn *c, const struct xsw_request *req,
+			    struct xsd_txn *txn)
+{
+	char path[XSW_PATH_BUF];
+	size_t n;
+
+	(void)txn;
+	n = xsw_domain_path(req->u.domain.domid, path, sizeof(path));
+	return xsd_conn_reply(c, &req->hdr, path, n + 1);
+}
+
+int xsd_cmd_is_domain_introduced(struct xsd_conn *c,
+				 const struct xsw_request *req,
+				 struct xsd_txn *txn)
+{
+	uint32_t domid = req->u.domain.domid;
+	struct xsd_domain *d;
+	bool yes;
+
+	(void)txn;
+	if (domid == XSD_DOMID_SELF)
+		yes = true;
+	else
+		yes = (d = xsd_domain_find(domid)) && d->introduced;
+	return xsd_conn_reply(c, &req->hdr, yes ? "T" : "F", 2);
+}

@@ -1,0 +1,24 @@
+/*
+ * persist.h - the persistence barrier between the store and the replies.
+ *
+ * The commit hook hands every store commit to xsd_persist_submit(); once
+ * per loop iteration, before any reply leaves, xsd_persist_flush() makes
+ * all of them durable with one write. Replies of an iteration are sent
+ * only after the flush returned 0.
+ *
+ * Memory: submit copies what it keeps; nothing points into the commit.
+ */
+#ifndef XSD_PERSIST_H
+#define XSD_PERSIST_H
+
+#include "../store/store.h"
+#include "config.h"
+
+/* Opens the store directory (unless --no-persist) and loads the tree. */
+int xsd_persist_init(const struct xsd_config *cfg, struct store *st);
+void xsd_persist_submit(const struct store_commit *c);
+/* 0 when every submitted commit is durable, else a negative errno. */
+int xsd_persist_flush(void);
+void xsd_persist_close(void);
+
+#endif
