@@ -42,8 +42,17 @@ static long path_chars_len(const char *in, size_t limit)
 	return (long)i;
 }
 
+static size_t local_prefix_len(const char *abs, uint32_t *domid);
+
 int xsw_path_resolve(uint32_t domid, const char *in, bool allow_special,
 		     char *out)
+{
+	return xsw_path_resolve_max(domid, in, allow_special, XSW_REL_PATH_MAX,
+				    out);
+}
+
+int xsw_path_resolve_max(uint32_t domid, const char *in, bool allow_special,
+			 size_t max_local, char *out)
 {
 	size_t base = 0, total;
 	long len;
@@ -57,7 +66,7 @@ int xsw_path_resolve(uint32_t domid, const char *in, bool allow_special,
 	if (in[0] == '@' && !allow_special)
 		return -EINVAL;
 	if (in[0] != '/' && in[0] != '@') {
-		if ((size_t)len > XSW_REL_PATH_MAX)
+		if ((size_t)len > max_local)
 			return -EINVAL;
 		base = xsw_domain_path(domid, out, XSW_PATH_BUF);
 		out[base++] = '/';
@@ -70,6 +79,9 @@ int xsw_path_resolve(uint32_t domid, const char *in, bool allow_special,
 	if (total > 1 && out[total - 1] == '/')
 		return -EINVAL;
 	if (strstr(out, "//"))
+		return -EINVAL;
+	/* cxenstored's path-length quota binds every caller, dom0 too. */
+	if (total - local_prefix_len(out, NULL) > max_local)
 		return -EINVAL;
 	return 0;
 }

@@ -4,10 +4,14 @@
  * Rules (docs/misc/xenstore.txt, cxenstored): characters [A-Za-z0-9-/_@]
  * only; absolute paths start with '/', have no "//" and no trailing '/'
  * (except "/" itself); relative paths are resolved against
- * /local/domain/<domid>; absolute length <= XSW_ABS_PATH_MAX, relative
- * length <= XSW_REL_PATH_MAX. Special watch paths start with '@'
- * (@introduceDomain, @releaseDomain, and their "/<domid>" forms) and are
- * valid only where the caller allows them.
+ * /local/domain/<domid>; canonical length <= XSW_ABS_PATH_MAX. Besides,
+ * cxenstored limits every path, for every caller including dom0, to
+ * XSW_REL_PATH_MAX characters below its "/local/domain/<n>/" prefix (the
+ * whole path when it has none): its path-length quota (-M). Special watch
+ * paths start with '@' (@introduceDomain, @releaseDomain, and their
+ * "/<domid>" forms) and are valid only where the caller allows them; the
+ * same character, slash and length rules apply to them (newest
+ * cxenstored; Xen 4.17 checked only their length).
  */
 #ifndef XSW_PATH_H
 #define XSW_PATH_H
@@ -28,12 +32,16 @@ size_t xsw_domain_path(uint32_t domid, char *out, size_t outlen);
  * Validates in and writes its canonical absolute form to out
  * (XSW_PATH_BUF bytes). allow_special admits '@' paths (watches), which
  * are copied unchanged. Returns 0 or -EINVAL (bad characters, "//",
- * trailing '/', empty, relative input above XSW_REL_PATH_MAX, result
- * above XSW_ABS_PATH_MAX: cxenstored answers EINVAL for all of these).
+ * trailing '/', empty, more than XSW_REL_PATH_MAX below the domain
+ * prefix, result above XSW_ABS_PATH_MAX: cxenstored answers EINVAL for
+ * all of these).
  * On error out may hold a partial result.
  */
 int xsw_path_resolve(uint32_t domid, const char *in, bool allow_special,
 		     char *out);
+/* Same, with the path-length quota max_local instead of XSW_REL_PATH_MAX. */
+int xsw_path_resolve_max(uint32_t domid, const char *in, bool allow_special,
+			 size_t max_local, char *out);
 
 /* True if in names a special watch path (starts with '@'). */
 bool xsw_path_is_special(const char *path);

@@ -69,12 +69,42 @@ static const char *make_path(size_t len, bool absolute)
 	return long_in;
 }
 
-Test(path, absolute_length_limit)
+/* Boundaries as Xen 4.17's cxenstored answers them to dom0. */
+Test(path, length_limit_outside_domain_dirs)
 {
-	cr_assert_eq(res(0, make_path(XSW_ABS_PATH_MAX, true), false), 0);
-	cr_assert_eq(strlen(out), XSW_ABS_PATH_MAX);
-	cr_assert_eq(res(0, make_path(XSW_ABS_PATH_MAX + 1, true), false),
+	cr_assert_eq(res(0, make_path(XSW_REL_PATH_MAX, true), false), 0);
+	cr_assert_eq(strlen(out), XSW_REL_PATH_MAX);
+	cr_assert_eq(res(0, make_path(XSW_REL_PATH_MAX + 1, true), false),
 		     -EINVAL);
+	cr_assert_eq(res(0, make_path(XSW_ABS_PATH_MAX, true), false),
+		     -EINVAL);
+}
+
+static const char *local_path(const char *prefix, size_t below)
+{
+	static char b[XSW_ABS_PATH_MAX + 64];
+	size_t n = strlen(prefix);
+
+	memcpy(b, prefix, n);
+	memcpy(b + n, make_path(below, false), below + 1);
+	return b;
+}
+
+Test(path, length_limit_below_domain_prefix)
+{
+	const char *p = local_path("/local/domain/5/", XSW_REL_PATH_MAX);
+
+	cr_assert_eq(res(0, p, false), 0);
+	cr_assert_str_eq(out, p);
+	cr_assert_eq(res(0, local_path("/local/domain/5/",
+				       XSW_REL_PATH_MAX + 1), false), -EINVAL);
+	cr_assert_eq(res(0, local_path("/local/domain/65535/",
+				       XSW_REL_PATH_MAX), false), 0);
+	/* Six digits are no domain prefix: the whole path counts. */
+	cr_assert_eq(res(0, local_path("/local/domain/123456/",
+				       XSW_REL_PATH_MAX - 21), false), 0);
+	cr_assert_eq(res(0, local_path("/local/domain/123456/",
+				       XSW_REL_PATH_MAX - 20), false), -EINVAL);
 }
 
 Test(path, relative_length_limit)
@@ -84,6 +114,23 @@ Test(path, relative_length_limit)
 				  XSW_REL_PATH_MAX);
 	cr_assert_eq(res(0, make_path(XSW_REL_PATH_MAX + 1, false), false),
 		     -EINVAL);
+}
+
+Test(path, quota_and_absolute_limit)
+{
+	/* A raised quota still stops at XSW_ABS_PATH_MAX. */
+	cr_assert_eq(xsw_path_resolve_max(0, make_path(XSW_ABS_PATH_MAX, true),
+					  false, 10000, out), 0);
+	cr_assert_eq(xsw_path_resolve_max(0,
+					  make_path(XSW_ABS_PATH_MAX + 1, true),
+					  false, 10000, out), -EINVAL);
+	cr_assert_eq(xsw_path_resolve_max(3, "abcd", false, 4, out), 0);
+	cr_assert_str_eq(out, "/local/domain/3/abcd");
+	cr_assert_eq(xsw_path_resolve_max(3, "abcde", false, 4, out), -EINVAL);
+	cr_assert_eq(xsw_path_resolve_max(3, "/abc", false, 4, out), 0);
+	cr_assert_eq(xsw_path_resolve_max(3, "/abcd", false, 4, out), -EINVAL);
+	cr_assert_eq(xsw_path_resolve_max(3, "@abc", true, 4, out), 0);
+	cr_assert_eq(xsw_path_resolve_max(3, "@abcd", true, 4, out), -EINVAL);
 }
 
 Test(path, special)
