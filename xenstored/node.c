@@ -8,6 +8,7 @@
 #include "../protocol/path.h"
 #include "../protocol/perms.h"
 #include "dispatch.h"
+#include "domain.h"
 #include "xenstored.h"
 
 /* Resolves the request's path for c; EINVAL for anything invalid. */
@@ -175,6 +176,9 @@ int xsd_cmd_set_perms(struct xsd_conn *c, const struct xsw_request *req,
 		return -ENOMEM;
 	for (i = 0; i < n && !r; i++)
 		r = xsw_perm_parse(req->u.set_perms.perms[i], &p[i]);
+	/* cxenstored charges the node to its owner: an unknown one is ENOENT */
+	if (!r && !xsd_domain_find(p[0].domid))
+		r = -ENOENT;
 	if (!r)
 		r = store_set_perms(xsd.st, xsd_txn_store(txn), &who, path, p, n);
 	free(p);
