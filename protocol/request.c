@@ -18,6 +18,12 @@
 
 #define ARGS_MAX (XSW_PAYLOAD_MAX / 2 + 1)
 
+_Static_assert(sizeof(((struct xsw_request *)0)->u.control) >=
+		       sizeof(((struct xsw_request *)0)->u.set_quota) &&
+	       sizeof(((struct xsw_request *)0)->u.control) >=
+		       sizeof(((struct xsw_request *)0)->u.introduce),
+	       "control is the largest scalar member");
+
 /* The single NUL-terminated argument filling the whole payload. */
 static const char *one_arg(const struct xsw_hdr *hdr, const char *body)
 {
@@ -253,7 +259,12 @@ static int parse_control(const struct xsw_hdr *hdr, const char *body,
 int xsw_request_parse(const struct xsw_hdr *hdr, const char *body,
 		      struct xsw_request *req)
 {
-	memset(&req->u, 0, sizeof(req->u));
+	/*
+	 * Zero every scalar field without touching set_perms' 16 KiB array:
+	 * all other members fit within control's size, and so do the fields
+	 * of set_perms ahead of its array.
+	 */
+	memset(&req->u, 0, sizeof(req->u.control));
 	req->hdr = *hdr;
 	if (hdr->len > XSW_PAYLOAD_MAX)
 		return -EINVAL;

@@ -363,3 +363,67 @@ Test(request, every_type_parses_and_replies)
 		cr_assert(seen[t], "type %u has no case", t);
 	}
 }
+
+/* Hostile payloads: parse never fails otherwise, never points outside. */
+Test(request, random_payloads_stay_in_bounds)
+{
+	static const char alphabet[] = { '\0', '\0', '\0', '/', 'a', '1', '0',
+					 '-', 'T', 'F', 'r', 'b', '@', 'x' };
+	uint32_t seed = 12345;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		uint32_t len, type;
+		char body[64];
+
+		seed = seed * 1103515245u + 12345u;
+		type = (seed >> 8) % (XSW_TYPE_COUNT + 2);
+		len = (seed >> 16) % sizeof(body);
+		for (uint32_t i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			body[i] = alphabet[(seed >> 16) % sizeof(alphabet)];
+		}
+		int r = parse(type, body, len);
+
+		cr_assert(r == 0 || r == -EINVAL || r == -ENOSYS,
+			  "type %u ret %d", type, r);
+		if (r)
+			continue;
+		const char *lo = buf, *hi = buf + len;
+		const char *ptrs[3] = { NULL, NULL, NULL };
+
+		switch (type) {
+		case XSW_READ: case XSW_DIRECTORY: case XSW_GET_PERMS:
+		case XSW_MKDIR: case XSW_RM:
+			ptrs[0] = req.u.path.path;
+			break;
+		case XSW_WRITE:
+			ptrs[0] = req.u.write.path;
+			cr_assert_eq(req.u.write.value + req.u.write.len, hi);
+			break;
+		case XSW_WATCH: case XSW_UNWATCH:
+			ptrs[0] = req.u.watch.path;
+			ptrs[1] = req.u.watch.token;
+			break;
+		case XSW_SET_PERMS:
+			ptrs[0] = req.u.set_perms.path;
+			ptrs[1] = req.u.set_perms.perms[req.u.set_perms.n - 1];
+			break;
+		case XSW_GET_QUOTA:
+			ptrs[0] = req.u.get_quota.name;
+			break;
+		case XSW_SET_QUOTA:
+			ptrs[0] = req.u.set_quota.name;
+			break;
+		case XSW_CONTROL:
+			ptrs[0] = req.u.control.argv[req.u.control.argc - 1];
+			break;
+		}
+		for (int i = 0; i < 3; i++) {
+			if (!ptrs[i])
+				continue;
+			cr_assert(ptrs[i] >= lo && ptrs[i] < hi, "type %u", type);
+			cr_assert(ptrs[i] + strlen(ptrs[i]) < hi,
+				  "argument must end inside the payload");
+		}
+	}
+}
