@@ -69,13 +69,14 @@ int xsw_reader_feed(struct xsw_reader *r, const void *buf, size_t len,
 		*used = done;
 		if (r->hdr_have < XSW_HDR_SIZE)
 			return 0;
+	}
+
+	/* Also retried on each feed after -ENOMEM; -E2BIG stays final. */
+	if (!r->body) {
 		ret = reader_start_body(r);
 		if (ret)
 			return ret;
 	}
-
-	if (!r->body) /* E2BIG or ENOMEM earlier: nothing sane to read */
-		return r->hdr.len > XSW_PAYLOAD_MAX ? -E2BIG : -ENOMEM;
 
 	n = r->hdr.len - r->body_have;
 	if (n > len - done)

@@ -39,7 +39,8 @@ void xsw_reader_reset(struct xsw_reader *r);
  * Consumes up to len bytes; *used says how many. Returns 1 when a whole
  * message is ready (r->hdr, r->body), 0 when more bytes are needed,
  * -E2BIG when the header announces a payload > XSW_PAYLOAD_MAX (the
- * connection must be dropped), -ENOMEM.
+ * connection must be dropped; later feeds fail the same), -ENOMEM (the
+ * header is kept: a later feed retries the allocation).
  */
 int xsw_reader_feed(struct xsw_reader *r, const void *buf, size_t len,
 		    size_t *used);
@@ -62,7 +63,8 @@ struct xsw_request {
 	union {
 		struct { const char *path; } path;          /* READ DIRECTORY GET_PERMS MKDIR RM */
 		struct { const char *path; const char *value; uint32_t len; } write;
-		struct { const char *path; const char *token; int depth; } watch; /* depth -1: none */
+		/* depth -1: none; else the daemon must offer XSW_FEATURE_WATCHDEPTH */
+		struct { const char *path; const char *token; int depth; } watch;
 		struct { const char *path; uint32_t offset; } dir_part;
 		struct { const char *path; int n; const char *perms[XSW_PAYLOAD_MAX / 2]; } set_perms;
 		struct { bool commit; } txn_end;
