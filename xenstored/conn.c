@@ -245,13 +245,24 @@ static void unlink_dirty(struct xsd_conn *c)
 
 void xsd_conn_close(struct xsd_conn *c, const char *why)
 {
+	struct xsd_outbuf *chain;
+	size_t bytes;
+
 	if (c->closing)
 		return;
 	xsd_log("conn %u: closing (%s)", c->id, why);
-	/* Flush what is queued first: an orderly close still answers. */
 	unlink_dirty(c);
-	flush_one(c);
+	chain = c->out_head;
+	bytes = c->out_queued;
+	c->out_head = c->out_tail = NULL;
+	c->out_queued = 0;
+	/* closing first: a failing write must not close us a second time */
 	c->closing = true;
+	/* an orderly close still sends what was answered (best effort) */
+	if (chain) {
+		c->out_inflight += bytes;
+		c->tp->write(c, chain, bytes);
+	}
 	xsd_txn_abort_all(c);
 	xsd_watch_remove_all(c);
 	c->tp->close(c);

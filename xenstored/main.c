@@ -26,6 +26,7 @@
 struct xsd_server xsd;
 
 static uv_check_t barrier;
+static uv_timer_t retry; /* wakes the loop to retry a failed flush */
 static uv_signal_t sig_term, sig_int, sig_hup;
 
 void xsd_limits_apply(void)
@@ -50,6 +51,11 @@ static void on_commit(void *ctx, const struct store_commit *c)
 	xsd_persist_submit(c);
 }
 
+static void on_retry(uv_timer_t *h)
+{
+	(void)h; /* nothing to do: the check handle runs after this */
+}
+
 static void on_barrier(uv_check_t *h)
 {
 	int r;
@@ -60,6 +66,7 @@ static void on_barrier(uv_check_t *h)
 		/* nothing may be acknowledged that is not durable: keep the
 		 * replies queued and try again next iteration */
 		xsd_log("persistence flush failed: %s", strerror(-r));
+		uv_timer_start(&retry, on_retry, 100, 0);
 		return;
 	}
 	xsd_conn_flush_all();
@@ -76,6 +83,7 @@ static void shutdown_daemon(void)
 	xsd_sock_close();
 	xsd_conn_close_all();
 	uv_check_stop(&barrier);
+	uv_close((uv_handle_t *)&retry, NULL);
 	uv_close((uv_handle_t *)&barrier, NULL);
 	uv_close((uv_handle_t *)&sig_term, NULL);
 	uv_close((uv_handle_t *)&sig_int, NULL);
@@ -203,6 +211,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xenstored: pid file %s: %s\n",
 			xsd.cfg.pid_file, strerror(-r));
 
+	uv_timer_init(xsd.loop, &retry);
 	uv_check_init(xsd.loop, &barrier);
 	uv_check_start(&barrier, on_barrier);
 	uv_signal_init(xsd.loop, &sig_term);
