@@ -99,7 +99,7 @@ static int out_commit(struct xsd_conn *c, size_t len)
 		xsd_outbuf_free_chain(c->out_head);
 		c->out_head = c->out_tail = NULL;
 		c->out_queued = 0;
-		xsd_conn_close(c, "output queue over its cap");
+		c->doomed = true;
 		return -ENOSPC;
 	}
 	update_backpressure(c);
@@ -112,7 +112,7 @@ static int queue_msg(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 	struct xsw_hdr h = { type, req_id, tx_id, len };
 	char *p;
 
-	if (c->closing)
+	if (c->closing || c->doomed)
 		return -EPIPE;
 	p = out_reserve(c, XSW_HDR_SIZE + len);
 	if (!p)
@@ -153,7 +153,7 @@ int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token)
 	struct xsw_hdr h = { XSW_WATCH_EVENT, 0, 0, 0 };
 	char *p;
 
-	if (c->closing)
+	if (c->closing || c->doomed)
 		return -EPIPE;
 	/* A watch event is never refused for size: paths and tokens fit. */
 	h.len = pl + tl;
@@ -170,7 +170,7 @@ int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token)
 
 void xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len)
 {
-	while (len && !c->closing) {
+	while (len && !c->closing && !c->doomed) {
 		size_t used = 0;
 		int r = xsw_reader_feed(&c->rd, buf, len, &used);
 
@@ -224,7 +224,10 @@ void xsd_conn_flush_all(void)
 		xsd.dirty = c->dirty_next;
 		c->dirty = false;
 		c->dirty_next = NULL;
-		flush_one(c);
+		if (c->doomed)
+			xsd_conn_close(c, "output queue over its cap");
+		else
+			flush_one(c);
 	}
 }
 

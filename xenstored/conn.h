@@ -62,6 +62,9 @@ struct xsd_conn {
 	size_t out_inflight; /* bytes handed to the transport, not written */
 	bool reading_stopped;
 	bool closing;
+	/* over the output cap: closed at the next flush, not from inside a
+	 * handler or while watches are being fired */
+	bool doomed;
 
 	struct xsd_txn *txns; /* uthash by id */
 	unsigned ntxns;
