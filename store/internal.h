@@ -3,7 +3,7 @@
  *
  * Main tree: one struct snode per node, indexed by full path (uthash), with
  * children in a doubly linked list in creation order. Transactions keep an
- * overlay (struct tnode per accessed path) and never copy the tree.
+ * overlay: a copy of each node they access (struct tnode), never the tree.
  * Memory: everything here is owned by struct store or struct store_txn.
  */
 #ifndef STORE_INTERNAL_H

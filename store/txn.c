@@ -2,17 +2,17 @@
  * txn.c - transactions as an overlay on the main tree, with cxenstored's
  * conflict rule (xenstored_transaction.c).
  *
- * Every path a transaction touches gets one struct tnode, in access order.
- * The first access being a read records the main node's generation (or its
- * absence): commit fails with EAGAIN if that changed. A node is copied only
- * when the transaction changes it (its value, perms or child list), so a
- * transaction costs what it touches, never the tree. As in cxenstored,
- * every change is preceded by a read of the node and of the parents it
- * touches, so a write conflicts with a concurrent change of the same node,
- * and creating siblings conflicts through the parent's child list.
- * One deliberate difference: a node read but not changed is not snapshot;
- * later reads see the main tree, which can differ only when the commit is
- * bound to fail with EAGAIN anyway.
+ * Every path a transaction touches gets one struct tnode, in access order,
+ * holding a copy of the node (value, perms, child names) or of its absence
+ * as it was at that first access: later accesses in the transaction see
+ * the copy, as cxenstored's per-transaction node copies give, even when
+ * another connection changes the node meanwhile. Only accessed nodes are
+ * copied, never the tree, so a transaction costs what it touches. The first
+ * access being a read records the main node's generation (or its absence):
+ * commit fails with EAGAIN if that changed. As in cxenstored, every change
+ * is preceded by a read of the node and of the parents it touches, so a
+ * write conflicts with a concurrent change of the same node, and creating
+ * siblings conflicts through the parent's child list.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -64,7 +64,7 @@ static struct tnode *tn_find(struct store_txn *t, const char *path, size_t len)
 	return tn;
 }
 
-static struct tnode *tn_new(struct store_txn *t, const char *path, size_t len)
+static struct tnode *tn_new(const char *path, size_t len)
 {
 	struct tnode *tn = calloc(1, sizeof(*tn) + len + 1);
 
@@ -72,6 +72,11 @@ static struct tnode *tn_new(struct store_txn *t, const char *path, size_t len)
 		return NULL;
 	memcpy(tn->path, path, len);
 	tn->pathlen = len;
+	return tn;
+}
+
+static void tn_insert(struct store_txn *t, struct tnode *tn)
+{
 	tn->order = t->ntn++;
 	HASH_ADD_KEYPTR(hh, t->index, tn->path, tn->pathlen, tn);
 	if (t->last)
@@ -79,7 +84,6 @@ static struct tnode *tn_new(struct store_txn *t, const char *path, size_t len)
 	else
 		t->first = tn;
 	t->last = tn;
-	return tn;
 }
 
 void txn_fail(struct store_txn *t, int err)
@@ -103,64 +107,6 @@ static void view_tn(const struct tnode *tn, struct nview *v)
 	v->nchildren = tn->nchildren;
 	v->childlen = tn->childlen;
 	v->tn = (struct tnode *)tn;
-}
-
-static void view_snode(struct snode *n, const char *path, struct nview *v)
-{
-	memset(v, 0, sizeof(*v));
-	v->path = path;
-	if (!n)
-		return;
-	v->exists = true;
-	v->value = snode_value(n);
-	v->len = n->len;
-	v->perms = snode_perms(n);
-	v->nperms = n->nperms;
-	v->generation = n->generation;
-	v->nchildren = n->nchildren;
-	v->childlen = n->childlen;
-	v->main = n;
-}
-
-static struct tnode *tn_access(struct store *st, struct store_txn *t,
-			       const char *path, size_t len, bool check)
-{
-	struct tnode *tn = tn_find(t, path, len);
-	struct snode *m;
-
-	if (tn)
-		return tn;
-	if (!t->who.privileged && st->lim.txn_nodes &&
-	    t->ntn >= st->lim.txn_nodes) {
-		txn_fail(t, -ENOSPC);
-		errno = ENOSPC;
-		return NULL;
-	}
-	tn = tn_new(t, path, len);
-	if (!tn) {
-		txn_fail(t, -ENOMEM);
-		errno = ENOMEM;
-		return NULL;
-	}
-	m = tree_find(st, path, len);
-	tn->check_gen = check;
-	tn->gen_seen = m ? m->generation : STORE_NO_GEN;
-	return tn;
-}
-
-int txn_read(struct store *st, struct store_txn *t, const char *path,
-	     struct nview *out)
-{
-	size_t len = strlen(path);
-	struct tnode *tn = tn_access(st, t, path, len, true);
-
-	if (!tn)
-		return -errno;
-	if (tn->modified)
-		view_tn(tn, out);
-	else
-		view_snode(tree_find(st, path, len), path, out);
-	return 0;
 }
 
 static int names_of_main(const struct snode *m, char **names, size_t *len)
@@ -198,37 +144,84 @@ int txn_child_names(struct store_txn *t, const struct nview *v, char **names,
 	return 0;
 }
 
-/* First change of a node in this transaction: copy it from the main tree. */
-static int tn_copy(struct store *st, struct tnode *tn)
+/* A node's state at the transaction's first access of it. */
+static int tn_snapshot(struct snode *m, struct tnode *tn)
 {
-	struct snode *m;
 	size_t l;
 
-	if (tn->modified)
+	tn->gen_seen = m ? m->generation : STORE_NO_GEN;
+	if (!m)
 		return 0;
-	m = tree_find(st, tn->path, tn->pathlen);
-	if (m) {
-		l = m->nperms * sizeof(struct xsw_perm);
-		tn->data = malloc(l + m->len ? l + m->len : 1);
-		if (!tn->data)
-			return -ENOMEM;
-		memcpy(tn->data, snode_perms(m), l);
-		memcpy(tn->data + l, snode_value(m), m->len);
-		tn->len = m->len;
-		tn->nperms = m->nperms;
-		if (m->childlen) {
-			size_t cl;
+	l = m->nperms * sizeof(struct xsw_perm);
+	tn->data = malloc(l + m->len ? l + m->len : 1);
+	if (!tn->data)
+		return -ENOMEM;
+	memcpy(tn->data, snode_perms(m), l);
+	memcpy(tn->data + l, snode_value(m), m->len);
+	tn->len = m->len;
+	tn->nperms = m->nperms;
+	if (m->childlen) {
+		size_t cl;
 
-			if (names_of_main(m, &tn->children, &cl))
-				return -ENOMEM;
-		}
-		tn->childlen = m->childlen;
-		tn->nchildren = m->nchildren;
-		tn->generation = m->generation;
+		if (names_of_main(m, &tn->children, &cl))
+			return -ENOMEM;
 	}
-	tn->exists = m != NULL;
-	tn->modified = true;
+	tn->childlen = m->childlen;
+	tn->nchildren = m->nchildren;
+	tn->generation = m->generation;
+	tn->exists = true;
 	return 0;
+}
+
+static void tn_free(struct tnode *tn)
+{
+	free(tn->data);
+	free(tn->children);
+	free(tn->fire_perms);
+	free(tn);
+}
+
+static struct tnode *tn_access(struct store *st, struct store_txn *t,
+			       const char *path, size_t len, bool check)
+{
+	struct tnode *tn = tn_find(t, path, len);
+
+	if (tn)
+		return tn;
+	if (!t->who.privileged && st->lim.txn_nodes &&
+	    t->ntn >= st->lim.txn_nodes) {
+		txn_fail(t, -ENOSPC);
+		errno = ENOSPC;
+		return NULL;
+	}
+	tn = tn_new(path, len);
+	if (!tn || tn_snapshot(tree_find(st, path, len), tn)) {
+		if (tn)
+			tn_free(tn);
+		txn_fail(t, -ENOMEM);
+		errno = ENOMEM;
+		return NULL;
+	}
+	tn->check_gen = check;
+	tn_insert(t, tn);
+	return tn;
+}
+
+int txn_read(struct store *st, struct store_txn *t, const char *path,
+	     struct nview *out)
+{
+	struct tnode *tn = tn_access(st, t, path, strlen(path), true);
+
+	if (!tn)
+		return -errno;
+	view_tn(tn, out);
+	return 0;
+}
+
+/* The transaction changes the node: its copy is applied at commit. */
+static void tn_modify(struct tnode *tn)
+{
+	tn->modified = true;
 }
 
 static struct tnode *tn_parent(struct store *st, struct store_txn *t,
@@ -238,10 +231,8 @@ static struct tnode *tn_parent(struct store *st, struct store_txn *t,
 	/* cxenstored reads the parent it updates: it is checked at commit. */
 	struct tnode *p = tn_access(st, t, tn->path, pl, true);
 
-	if (p && tn_copy(st, p)) {
-		txn_fail(t, -ENOMEM);
-		return NULL;
-	}
+	if (p)
+		tn_modify(p);
 	return p;
 }
 
@@ -261,8 +252,7 @@ int txn_write(struct store *st, struct store_txn *t, const char *path,
 
 	if (!tn)
 		return -errno;
-	if (tn_copy(st, tn))
-		goto nomem;
+	tn_modify(tn);
 	d = malloc(plen + len ? plen + len : 1);
 	if (!d)
 		goto nomem;
@@ -349,8 +339,7 @@ static int rm_sub(struct store *st, struct store_txn *t, const char *path,
 	if (err)
 		return err;
 	tn = tn_find(t, path, plen);
-	if (tn_copy(st, tn))
-		return -ENOMEM;
+	tn_modify(tn);
 	/* cxenstored fires a removed node with the perms it had. */
 	free(tn->fire_perms);
 	tn->nfire_perms = tn->nperms;
@@ -480,10 +469,7 @@ static void txn_free(struct store *st, struct store_txn *t)
 
 	HASH_ITER(hh, t->index, tn, tmp) {
 		HASH_DEL(t->index, tn);
-		free(tn->data);
-		free(tn->children);
-		free(tn->fire_perms);
-		free(tn);
+		tn_free(tn);
 	}
 	HASH_ITER(hh, t->deltas, o, otmp) {
 		HASH_DEL(t->deltas, o);
