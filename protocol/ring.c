@@ -64,6 +64,39 @@ int xsw_ring_read(struct xsw_ring_page *page, void *buf, size_t len)
 	return (int)len;
 }
 
+int xsw_ring_peek(const struct xsw_ring_page *page, xsw_ring_idx *cons,
+		  void *buf, size_t len)
+{
+	uint32_t pub = load_idx(&page->req_cons);
+	uint32_t prod = load_idx(&page->req_prod);
+	uint32_t at = *cons, avail, off, first;
+	char *out = buf;
+
+	full_barrier(); /* indexes before data */
+	/* the guest moved nothing we own: neither index may pass the other */
+	if (!idx_ok(pub, prod) || (uint32_t)(at - pub) > (uint32_t)(prod - pub))
+		return -EIO;
+	avail = prod - at;
+	if (len > avail)
+		len = avail;
+	if (!len)
+		return 0;
+	off = XSW_RING_MASK(at);
+	first = XSW_RING_SIZE - off;
+	if (first > len)
+		first = (uint32_t)len;
+	memcpy(out, page->req + off, first);
+	memcpy(out + first, page->req, len - first);
+	*cons = at + (uint32_t)len;
+	return (int)len;
+}
+
+void xsw_ring_consume(struct xsw_ring_page *page, xsw_ring_idx cons)
+{
+	full_barrier(); /* data copied out before the space is given back */
+	store_idx(&page->req_cons, cons);
+}
+
 int xsw_ring_write(struct xsw_ring_page *page, const void *buf, size_t len)
 {
 	uint32_t cons = load_idx(&page->rsp_cons);

@@ -28,6 +28,16 @@
 int xsw_ring_read(struct xsw_ring_page *page, void *buf, size_t len);
 /* Copies up to len reply bytes into the ring; returns bytes written or -EIO. */
 int xsw_ring_write(struct xsw_ring_page *page, const void *buf, size_t len);
+/*
+ * Two-step read, for a daemon that gives request space back only once
+ * the requests' effects are durable: peek copies up to len bytes from the
+ * private consumer index *cons (at or after the published req_cons) and
+ * advances *cons; consume publishes cons as req_cons. -EIO on a bad index.
+ */
+int xsw_ring_peek(const struct xsw_ring_page *page, xsw_ring_idx *cons,
+		  void *buf, size_t len);
+void xsw_ring_consume(struct xsw_ring_page *page, xsw_ring_idx cons);
+
 /* Bytes waiting in req / free space in rsp (0 on a bad index). */
 size_t xsw_ring_req_avail(const struct xsw_ring_page *page);
 size_t xsw_ring_rsp_space(const struct xsw_ring_page *page);

@@ -171,6 +171,14 @@ void store_txn_abort(struct store *st, struct store_txn *txn);
 int store_note_op(struct store *st, const struct store_caller *who,
 		  enum store_op_kind kind, const char *path);
 
+/*
+ * A domain died or was released (XSA-322/419): removes every node it owns
+ * (with their subtrees; never "/") and strips its entries from every
+ * other node's permissions, as one commit made by dom0. 0 when there was
+ * nothing to do. -EINVAL for dom0.
+ */
+int store_domain_gone(struct store *st, uint32_t domid);
+
 /* Statistics for CONTROL memreport / quota. */
 struct store_stats {
 	uint64_t nodes;

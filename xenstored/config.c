@@ -64,6 +64,8 @@ static void usage(FILE *f)
 "                           " XSD_DEFAULT_RUNDIR "/socket)\n"
 "      --store DIR          Git store directory (default " XSD_DEFAULT_STORE ")\n"
 "      --no-persist         keep the store in memory only\n"
+"      --backend KIND       guest rings: xen, sim:DIR (simulated, for tests)\n"
+"                           or none (default: xen in a control domain)\n"
 "  -H, --help               this text\n"
 "      --version            print the version\n");
 }
@@ -122,7 +124,7 @@ static int set_str(char **dst, const char *s)
 	return *dst ? 0 : -ENOMEM;
 }
 
-enum { OPT_SOCKET = 256, OPT_STORE, OPT_NO_PERSIST, OPT_VERSION };
+enum { OPT_SOCKET = 256, OPT_STORE, OPT_NO_PERSIST, OPT_VERSION, OPT_BACKEND };
 
 int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 {
@@ -153,6 +155,7 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		{ "store", required_argument, NULL, OPT_STORE },
 		{ "no-persist", no_argument, NULL, OPT_NO_PERSIST },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
@@ -185,6 +188,7 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		case OPT_SOCKET: r = set_str(&cfg->socket_path, optarg); break;
 		case OPT_STORE: r = set_str(&cfg->store_dir, optarg); break;
 		case OPT_NO_PERSIST: cfg->no_persist = true; break;
+		case OPT_BACKEND: r = set_str(&cfg->backend, optarg); break;
 		case OPT_VERSION:
 			printf("xenstored (xenstored-git) %s\n", XSD_VERSION);
 			return 1;
@@ -223,5 +227,6 @@ void xsd_config_free(struct xsd_config *cfg)
 	free(cfg->pid_file);
 	free(cfg->trace_file);
 	free(cfg->store_dir);
+	free(cfg->backend);
 	cfg->socket_path = cfg->pid_file = cfg->trace_file = cfg->store_dir = NULL;
 }

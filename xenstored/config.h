@@ -35,6 +35,7 @@ struct xsd_config {
 	char *pid_file;
 	char *trace_file;
 	char *store_dir;
+	char *backend; /* --backend; NULL: decide at start */
 	bool no_fork;
 	bool output_pid;
 	bool verbose;

@@ -2,8 +2,10 @@
  * domain.c - INTRODUCE RELEASE RESUME SET_TARGET GET_DOMAIN_PATH
  * IS_DOMAIN_INTRODUCED and the domain table.
  *
- * Until guest rings land, INTRODUCE records the domain (no ring is
- * mapped), as the reference daemon does when run without a hypervisor.
+ * With a backend, INTRODUCE maps the domain's ring and serves it
+ * (ring_conn.c); without one ("--backend none") it only records the
+ * domain, as the reference daemon does when run without a hypervisor.
+ * A domain that goes (RELEASE, death) takes its nodes with it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +13,11 @@
 #include <string.h>
 
 #include "../protocol/path.h"
+#include "backend.h"
 #include "dispatch.h"
 #include "domain.h"
 #include "log.h"
+#include "ring_conn.h"
 #include "watch.h"
 #include "xenstored.h"
 
@@ -55,6 +59,7 @@ static struct xsd_domain *domain_add(uint32_t domid)
 
 static void domain_del(struct xsd_domain *d)
 {
+	xsd_ring_detach(d);
 	HASH_DEL(domains, d);
 	ndomains--;
 	free(d);
@@ -70,7 +75,60 @@ int xsd_domain_init(bool introduce_dom0)
 	if (!d)
 		return -ENOMEM;
 	d->introduced = true;
-	return 0;
+	return xsd_ring_attach_dom0(d);
+}
+
+/*
+ * Forgets a domain: its connection, its nodes and perm entries (one
+ * commit), then @releaseDomain. The caller fires the plain event once.
+ */
+static void domain_gone(struct xsd_domain *d, const struct store_caller *who,
+			const char *why)
+{
+	uint32_t domid = d->domid;
+	char path[XSW_PATH_BUF];
+	int r;
+
+	xsw_domain_path(domid, path, sizeof(path));
+	store_note_op(xsd.st, who, STORE_OP_DOMAIN, path);
+	xsd_log("domain %u %s", domid, why);
+	domain_del(d);
+	if ((r = store_domain_gone(xsd.st, domid)))
+		xsd_log("domain %u: removing its nodes: %s", domid,
+			strerror(-r));
+	xsd_watch_fire_domain("@releaseDomain", domid);
+}
+
+void xsd_domain_check_exc(void)
+{
+	const struct store_caller self = {
+		.domid = 0, .privileged = true, .target = UINT32_MAX,
+	};
+	struct xsd_domain *d, *tmp;
+
+	HASH_ITER(hh, domains, d, tmp) {
+		int st;
+
+		if (d->domid == 0 || !d->introduced)
+			continue;
+		st = xsd_ring_domain_state(d->domid);
+		if (st < 0) {
+			xsd_log("domain %u: state unknown: %s", d->domid,
+				strerror(-st));
+			continue;
+		}
+		if (st == XSD_DOM_RUNNING)
+			continue;
+		if (st == XSD_DOM_SHUTDOWN) {
+			/* cxenstored: one event per shutdown until RESUME */
+			if (!d->shutdown) {
+				d->shutdown = true;
+				xsd_watch_fire_domain("@releaseDomain", d->domid);
+			}
+			continue;
+		}
+		domain_gone(d, &self, st == XSD_DOM_DYING ? "is dying" : "is gone");
+	}
 }
 
 void xsd_domain_shutdown(void)
@@ -107,9 +165,14 @@ int xsd_cmd_introduce(struct xsd_conn *c, const struct xsw_request *req,
 		return xsd_conn_ack(c, &req->hdr); /* cxenstored: idempotent */
 	if (!d && !(d = domain_add(domid)))
 		return -ENOMEM;
-	d->introduced = true;
 	d->mfn = req->u.introduce.mfn;
 	d->port = req->u.introduce.port;
+	if (xsd_ring_enabled() && (r = xsd_ring_attach(d))) {
+		xsd_log("domain %u: ring: %s", domid, strerror(-r));
+		domain_del(d);
+		return r == -ENOMEM ? r : -EINVAL;
+	}
+	d->introduced = true;
 	xsw_domain_path(domid, path, sizeof(path));
 	store_note_op(xsd.st, &who, STORE_OP_DOMAIN, path);
 	xsd_log("domain %u introduced", domid);
@@ -135,19 +198,16 @@ int xsd_cmd_release(struct xsd_conn *c, const struct xsw_request *req,
 		    struct xsd_txn *txn)
 {
 	struct store_caller who = xsd_conn_caller(c);
-	char path[XSW_PATH_BUF];
-	struct xsd_domain *d;
+		struct xsd_domain *d;
 	int r;
 
 	(void)txn;
 	if ((r = lookup_guest(req->u.domain.domid, &d)))
 		return r;
-	xsw_domain_path(d->domid, path, sizeof(path));
-	store_note_op(xsd.st, &who, STORE_OP_DOMAIN, path);
-	xsd_log("domain %u released", d->domid);
-	domain_del(d);
-	xsd_watch_fire_special("@releaseDomain");
-	return xsd_conn_ack(c, &req->hdr);
+	/* answer first: the releasing connection may be the domain's own */
+	r = xsd_conn_ack(c, &req->hdr);
+	domain_gone(d, &who, "released");
+	return r == -EPIPE ? 0 : r;
 }
 
 int xsd_cmd_resume(struct xsd_conn *c, const struct xsw_request *req,
@@ -159,6 +219,7 @@ int xsd_cmd_resume(struct xsd_conn *c, const struct xsw_request *req,
 	(void)txn;
 	if ((r = lookup_guest(req->u.domain.domid, &d)))
 		return r;
+	d->shutdown = false; /* the next shutdown fires @releaseDomain again */
 	return xsd_conn_ack(c, &req->hdr);
 }
 

@@ -1,8 +1,9 @@
 /*
  * domain.h - the domain table: dom0 at start, domains that INTRODUCE
- * names. Guest rings attach here later (one connection per domain).
+ * names. An introduced domain has a ring (ring_conn.h) when a backend
+ * runs; its connection is the ring's.
  *
- * Memory: entries are owned by the table.
+ * Memory: entries are owned by the table; d->ring by the entry.
  */
 #ifndef XSD_DOMAIN_H
 #define XSD_DOMAIN_H
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include <uthash.h>
+
+struct xsd_ring;
 
 #define XSD_DOMID_SELF 0x7ff0u /* DOMID_SELF */
 
@@ -21,6 +24,8 @@ struct xsd_domain {
 	uint32_t target;   /* UINT32_MAX: none */
 	uint64_t mfn;
 	uint32_t port;
+	struct xsd_ring *ring; /* NULL: no backend, or not mapped */
+	bool shutdown; /* @releaseDomain already fired for its shutdown */
 	UT_hash_handle hh;
 };
 
@@ -31,5 +36,12 @@ int xsd_domain_init(bool introduce_dom0);
 void xsd_domain_shutdown(void);
 struct xsd_domain *xsd_domain_find(uint32_t domid);
 unsigned xsd_domain_count(void);
+
+/*
+ * VIRQ_DOM_EXC arrived: asks the backend about every introduced domain,
+ * fires @releaseDomain for new shutdowns, and forgets the dying and the
+ * dead (their connection, their nodes, their permission entries).
+ */
+void xsd_domain_check_exc(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include "domain.h"
 #include "log.h"
 #include "persist.h"
+#include "ring_conn.h"
 #include "sock.h"
 #include "watch.h"
 #include "xenstored.h"
@@ -70,6 +71,7 @@ static void on_barrier(uv_check_t *h)
 		return;
 	}
 	xsd_conn_flush_all();
+	xsd_ring_flush_all(); /* publishes consumed requests, writes replies */
 }
 
 static void shutdown_daemon(void)
@@ -78,9 +80,12 @@ static void shutdown_daemon(void)
 		return;
 	xsd.stopping = true;
 	xsd_log("shutting down");
-	if (!xsd_persist_flush())
+	if (!xsd_persist_flush()) {
 		xsd_conn_flush_all();
+		xsd_ring_flush_all();
+	}
 	xsd_sock_close();
+	xsd_ring_stop();
 	xsd_conn_close_all();
 	uv_check_stop(&barrier);
 	uv_close((uv_handle_t *)&retry, NULL);
@@ -197,6 +202,12 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
+	if ((r = xsd_ring_start(xsd.cfg.backend))) {
+		fprintf(stderr, "xenstored: backend %s: %s\n",
+			xsd.cfg.backend ? xsd.cfg.backend : "xen",
+			strerror(-r));
+		return 1;
+	}
 	if ((r = xsd_domain_init(!xsd.cfg.no_domain_init))) {
 		fprintf(stderr, "xenstored: domains: %s\n", strerror(-r));
 		return 1;
@@ -242,6 +253,7 @@ int main(int argc, char **argv)
 	xsd_watch_shutdown();
 	xsd_persist_close();
 	xsd_domain_shutdown();
+	xsd_ring_free();
 	store_free(xsd.st);
 	uv_loop_close(xsd.loop);
 	xsd_log_shutdown();

@@ -164,6 +164,23 @@ void xsd_watch_fire_special(const char *name)
 	xsd_watch_fire(&ev);
 }
 
+void xsd_watch_fire_domain(const char *name, uint32_t domid)
+{
+	struct xsd_watch_bucket *b;
+	char path[XSW_PATH_BUF];
+
+	HASH_FIND_STR(buckets, name, b);
+	if (!b)
+		return;
+	snprintf(path, sizeof(path), "%s/%u", name, domid);
+	for (struct xsd_watch *w = b->head; w; w = w->bnext) {
+		/* special nodes are n0: privileged watchers only */
+		if (w->conn->closing || !w->conn->privileged)
+			continue;
+		xsd_conn_event(w->conn, w->depth > 0 ? path : name, w->token);
+	}
+}
+
 int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
 		  struct xsd_txn *txn)
 {

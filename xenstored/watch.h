@@ -32,6 +32,11 @@ void xsd_watch_remove_all(struct xsd_conn *c);
 void xsd_watch_fire(const struct store_event *ev);
 /* Fires a special event ("@introduceDomain", "@releaseDomain"). */
 void xsd_watch_fire_special(const char *name);
+/*
+ * Fires a domain event ("@releaseDomain") about domid: watches set with
+ * a depth (XSW_FEATURE_WATCHDEPTH) see "<name>/<domid>", others <name>.
+ */
+void xsd_watch_fire_domain(const char *name, uint32_t domid);
 /* Consistency check for CONTROL check: 0 or -EIO with a message. */
 int xsd_watch_check(char *err, size_t errlen);
 /* Number of watches of connections of domain domid. */

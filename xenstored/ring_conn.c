@@ -1,0 +1,454 @@
+/*
+ * ring_conn.c - the ring transport: one xsd_conn per introduced domain,
+ * fed from its ring page, answering into it.
+ *
+ * A ring outlives its connection: after a protocol violation the error
+ * indicator is set, the connection closed and the ring ignored, but the
+ * domain stays known until it dies or the guest asks to reconnect (which
+ * starts a fresh connection on the same ring).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+#include <uv.h>
+
+#include "../protocol/ring.h"
+#include "backend.h"
+#include "conn.h"
+#include "domain.h"
+#include "log.h"
+#include "ring_conn.h"
+#include "xenstored.h"
+
+struct xsd_ring {
+	struct xsd_domain *d;
+	struct xsw_ring_page *page;
+	bool dom0_page;    /* from map_dom0_ring: never unmapped by us */
+	uint32_t port;     /* local event channel port */
+	struct xsd_conn *conn; /* NULL while cut off */
+	xsw_ring_idx seen; /* parsed up to here; published at flush */
+	uint32_t err;      /* XSW_ERROR_* to publish when the conn closes */
+	bool stopped;      /* output backpressure: parse no more */
+	bool detaching;    /* closed by us: no error indicator */
+
+	struct xsd_outbuf *out; /* unsent output, oldest first */
+	struct xsd_outbuf *out_tail;
+	size_t out_off;         /* bytes of out already in the ring */
+
+	bool dirty, kicked;
+	struct xsd_ring *dirty_next, *kick_next;
+	UT_hash_handle hh; /* by port */
+};
+
+static struct xsd_backend *be;
+static uv_poll_t evt_poll;
+static uv_idle_t kick_idle;
+static uint32_t virq_port;
+static struct xsd_ring *by_port;
+static struct xsd_ring *dirty_list, *kick_list;
+static struct xsd_conn **dead_conns; /* closed, freed after the flush */
+static unsigned ndead, dead_cap;
+
+static void mark_dirty(struct xsd_ring *rc)
+{
+	if (rc->dirty)
+		return;
+	rc->dirty = true;
+	rc->dirty_next = dirty_list;
+	dirty_list = rc;
+}
+
+static void on_kick(uv_idle_t *h);
+
+/* Input to look at in the next iteration (data may already wait). */
+static void kick(struct xsd_ring *rc)
+{
+	if (rc->kicked)
+		return;
+	rc->kicked = true;
+	rc->kick_next = kick_list;
+	kick_list = rc;
+	uv_idle_start(&kick_idle, on_kick);
+}
+
+static void unlink_ring(struct xsd_ring **list, struct xsd_ring *rc,
+			size_t next_off)
+{
+	for (struct xsd_ring **pp = list; *pp;
+	     pp = (struct xsd_ring **)((char *)*pp + next_off)) {
+		if (*pp == rc) {
+			*pp = *(struct xsd_ring **)((char *)rc + next_off);
+			return;
+		}
+	}
+}
+
+/* ---- the transport ---- */
+
+static int ring_tp_write(struct xsd_conn *c, struct xsd_outbuf *chain,
+			 size_t bytes)
+{
+	struct xsd_ring *rc = c->tp_data;
+
+	(void)bytes;
+	/* called from the flush stage: queue behind what the ring refused */
+	if (rc->out_tail)
+		rc->out_tail->next = chain;
+	else
+		rc->out = chain;
+	while (chain->next)
+		chain = chain->next;
+	rc->out_tail = chain;
+	mark_dirty(rc);
+	return 0;
+}
+
+static void ring_tp_read_stop(struct xsd_conn *c)
+{
+	((struct xsd_ring *)c->tp_data)->stopped = true;
+}
+
+static void ring_tp_read_start(struct xsd_conn *c)
+{
+	struct xsd_ring *rc = c->tp_data;
+
+	rc->stopped = false;
+	kick(rc);
+}
+
+static void drop_output(struct xsd_ring *rc)
+{
+	xsd_outbuf_free_chain(rc->out);
+	rc->out = rc->out_tail = NULL;
+	rc->out_off = 0;
+}
+
+static void ring_tp_close(struct xsd_conn *c)
+{
+	struct xsd_ring *rc = c->tp_data;
+
+	if (rc && rc->conn == c) {
+		rc->conn = NULL;
+		rc->stopped = false;
+		drop_output(rc);
+		if (!rc->detaching && !xsd.stopping) {
+			uint32_t e = rc->err ? rc->err
+				   : c->doomed ? XSW_ERROR_COMM
+					       : XSW_ERROR_PROTO;
+
+			xsd_log("domain %u: ring cut off (error %u)",
+				rc->d->domid, e);
+			xsw_ring_set_error(rc->page, e);
+			be->ops->notify(be, rc->port);
+		}
+	}
+	/* the caller may still look at c: free it after the flush stage */
+	if (ndead == dead_cap) {
+		unsigned cap = dead_cap ? dead_cap * 2 : 8;
+		struct xsd_conn **n = realloc(dead_conns, cap * sizeof(*n));
+
+		if (!n)
+			return; /* leak one connection rather than crash */
+		dead_conns = n;
+		dead_cap = cap;
+	}
+	dead_conns[ndead++] = c;
+}
+
+static const struct xsd_transport ring_transport = {
+	.name = "ring",
+	.write = ring_tp_write,
+	.read_stop = ring_tp_read_stop,
+	.read_start = ring_tp_read_start,
+	.close = ring_tp_close,
+};
+
+static int open_conn(struct xsd_ring *rc)
+{
+	struct xsd_domain *d = rc->d;
+
+	rc->conn = xsd_conn_new(&ring_transport, rc, d->domid, d->domid == 0);
+	if (!rc->conn)
+		return -ENOMEM;
+	rc->conn->target = d->target;
+	rc->err = XSW_ERROR_NONE;
+	return 0;
+}
+
+/* ---- the two places that touch the queues ---- */
+
+/* Parses what the guest produced; gives nothing back (see the header). */
+static void ring_input(struct xsd_ring *rc)
+{
+	char buf[XSW_RING_SIZE];
+
+	while (rc->conn && !rc->conn->closing && !rc->conn->doomed &&
+	       !rc->stopped) {
+		int n = xsw_ring_peek(rc->page, &rc->seen, buf, sizeof(buf));
+
+		if (n < 0) {
+			rc->err = XSW_ERROR_RINGIDX;
+			xsd_conn_close(rc->conn, "bad request ring index");
+			return;
+		}
+		if (!n)
+			return;
+		mark_dirty(rc);
+		xsd_conn_input(rc->conn, buf, (size_t)n);
+	}
+}
+
+/* Publishes consumed requests, writes queued output, notifies. */
+static void ring_output(struct xsd_ring *rc)
+{
+	bool notify = false;
+
+	if (!rc->conn)
+		return;
+	if (rc->page->req_cons != rc->seen) {
+		xsw_ring_consume(rc->page, rc->seen);
+		notify = true;
+	}
+	while (rc->out) {
+		struct xsd_outbuf *b = rc->out;
+		int n = xsw_ring_write(rc->page, b->data + rc->out_off,
+				       b->len - rc->out_off);
+
+		if (n < 0) {
+			rc->err = XSW_ERROR_RINGIDX;
+			xsd_conn_close(rc->conn, "bad reply ring index");
+			return;
+		}
+		if (!n)
+			break; /* ring full: the guest notifies when it reads */
+		notify = true;
+		rc->out_off += (size_t)n;
+		if (rc->out_off == b->len) {
+			rc->out = b->next;
+			if (!rc->out)
+				rc->out_tail = NULL;
+			rc->out_off = 0;
+			free(b);
+		}
+		xsd_conn_written(rc->conn, (size_t)n);
+	}
+	if (notify)
+		be->ops->notify(be, rc->port);
+}
+
+/* connection = 1: forget the session, empty the ring, start afresh. */
+static void ring_reconnect(struct xsd_ring *rc)
+{
+	if (rc->conn) {
+		rc->detaching = true; /* no error indicator for a reset */
+		xsd_conn_close(rc->conn, "guest asked to reconnect");
+		rc->detaching = false;
+	}
+	drop_output(rc);
+	rc->seen = 0;
+	xsw_ring_reset(rc->page);
+	xsw_ring_advertise(rc->page, rc->d->features);
+	xsd_log("domain %u: ring reconnected", rc->d->domid);
+	if (open_conn(rc) == 0)
+		kick(rc);
+	be->ops->notify(be, rc->port);
+}
+
+static void ring_event(struct xsd_ring *rc)
+{
+	if (xsw_ring_reconnect_requested(rc->page)) {
+		ring_reconnect(rc);
+		return;
+	}
+	if (!rc->conn)
+		return; /* cut off: ignored until it reconnects or dies */
+	mark_dirty(rc); /* the guest may have made room for output */
+	ring_input(rc);
+}
+
+static void on_kick(uv_idle_t *h)
+{
+	uv_idle_stop(h);
+	while (kick_list) {
+		struct xsd_ring *rc = kick_list;
+
+		kick_list = rc->kick_next;
+		rc->kicked = false;
+		ring_event(rc);
+	}
+}
+
+static void on_events(uv_poll_t *h, int status, int events)
+{
+	uint32_t ports[64];
+	int n;
+
+	(void)h;
+	(void)events;
+	if (status < 0)
+		return;
+	n = be->ops->pending(be, ports, 64);
+	for (int i = 0; i < n; i++) {
+		struct xsd_ring *rc;
+
+		if (ports[i] == virq_port) {
+			xsd_domain_check_exc();
+			continue;
+		}
+		HASH_FIND(hh, by_port, &ports[i], sizeof(ports[i]), rc);
+		if (rc)
+			ring_event(rc);
+	}
+}
+
+void xsd_ring_flush_all(void)
+{
+	while (dirty_list) {
+		struct xsd_ring *rc = dirty_list;
+
+		dirty_list = rc->dirty_next;
+		rc->dirty = false;
+		ring_output(rc);
+	}
+	for (unsigned i = 0; i < ndead; i++)
+		xsd_conn_free(dead_conns[i]);
+	ndead = 0;
+}
+
+/* ---- life cycle ---- */
+
+static int attach(struct xsd_domain *d, struct xsw_ring_page *page,
+		  bool dom0_page, uint32_t remote_port)
+{
+	struct xsd_ring *rc = calloc(1, sizeof(*rc));
+	int r;
+
+	if (!rc)
+		return -ENOMEM;
+	rc->d = d;
+	rc->page = page;
+	rc->dom0_page = dom0_page;
+	r = be->ops->bind(be, d->domid, remote_port, &rc->port);
+	if (r) {
+		free(rc);
+		return r;
+	}
+	/* resume where the guest is: its unconsumed requests wait for us */
+	rc->seen = page->req_cons;
+	xsw_ring_advertise(page, d->features);
+	if ((r = open_conn(rc))) {
+		be->ops->unbind(be, rc->port);
+		free(rc);
+		return r;
+	}
+	HASH_ADD(hh, by_port, port, sizeof(rc->port), rc);
+	d->ring = rc;
+	kick(rc);
+	be->ops->notify(be, rc->port);
+	return 0;
+}
+
+int xsd_ring_attach(struct xsd_domain *d)
+{
+	struct xsw_ring_page *page;
+	int r;
+
+	if (!be)
+		return -ENODEV;
+	if ((r = be->ops->map_ring(be, d->domid, d->mfn, &page)))
+		return r;
+	/* dom0less guests name their own port in the page */
+	r = attach(d, page, false, page->evtchn_port ? page->evtchn_port
+						      : d->port);
+	if (r)
+		be->ops->unmap_ring(be, d->domid, page);
+	return r;
+}
+
+int xsd_ring_attach_dom0(struct xsd_domain *d)
+{
+	struct xsw_ring_page *page;
+	uint32_t port;
+	int r;
+
+	if (!be)
+		return 0;
+	r = be->ops->map_dom0_ring(be, &page, &port);
+	if (r)
+		return r == -ENOENT ? 0 : r;
+	d->port = port;
+	return attach(d, page, true, port);
+}
+
+void xsd_ring_detach(struct xsd_domain *d)
+{
+	struct xsd_ring *rc = d->ring;
+
+	if (!rc)
+		return;
+	if (rc->conn) {
+		rc->detaching = true;
+		xsd_conn_close(rc->conn, "domain released");
+	}
+	if (rc->dirty)
+		unlink_ring(&dirty_list, rc, offsetof(struct xsd_ring, dirty_next));
+	if (rc->kicked)
+		unlink_ring(&kick_list, rc, offsetof(struct xsd_ring, kick_next));
+	drop_output(rc);
+	HASH_DEL(by_port, rc);
+	be->ops->unbind(be, rc->port);
+	if (!rc->dom0_page)
+		be->ops->unmap_ring(be, d->domid, rc->page);
+	d->ring = NULL;
+	free(rc);
+}
+
+int xsd_ring_domain_state(uint32_t domid)
+{
+	return be ? be->ops->domain_state(be, domid) : XSD_DOM_RUNNING;
+}
+
+bool xsd_ring_enabled(void)
+{
+	return be != NULL;
+}
+
+int xsd_ring_start(const char *spec)
+{
+	int r = xsd_backend_open(spec, &be);
+
+	if (r || !be)
+		return r;
+	uv_idle_init(xsd.loop, &kick_idle);
+	if ((r = be->ops->bind_virq_dom_exc(be, &virq_port)) ||
+	    (r = uv_poll_init(xsd.loop, &evt_poll, be->ops->fd(be))) ||
+	    (r = uv_poll_start(&evt_poll, UV_READABLE, on_events))) {
+		xsd_backend_close(be);
+		be = NULL;
+		uv_close((uv_handle_t *)&kick_idle, NULL);
+		return r;
+	}
+	xsd_log("guest rings: %s backend", be->ops->name);
+	return 0;
+}
+
+void xsd_ring_stop(void)
+{
+	if (!be)
+		return;
+	uv_poll_stop(&evt_poll);
+	uv_close((uv_handle_t *)&evt_poll, NULL);
+	uv_close((uv_handle_t *)&kick_idle, NULL);
+}
+
+/* After the loop ended: domains are gone, the backend can go. */
+void xsd_ring_free(void)
+{
+	xsd_ring_flush_all();
+	xsd_backend_close(be);
+	be = NULL;
+	free(dead_conns);
+	dead_conns = NULL;
+	dead_cap = ndead = 0;
+}
