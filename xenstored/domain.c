@@ -38,6 +38,18 @@ struct xsd_domain *xsd_domain_find(uint32_t domid)
 	return d;
 }
 
+bool xsd_domain_known(uint32_t domid)
+{
+	int st;
+
+	if (xsd_domain_find(domid))
+		return true;
+	if (!xsd_ring_enabled() || domid >= XSD_DOMID_SELF)
+		return false;
+	st = xsd_ring_domain_state(domid);
+	return st >= 0 && st != XSD_DOM_GONE && st != XSD_DOM_DYING;
+}
+
 unsigned xsd_domain_count(void)
 {
 	return ndomains;

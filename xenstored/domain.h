@@ -36,6 +36,12 @@ int xsd_domain_init(bool introduce_dom0);
 void xsd_domain_shutdown(void);
 struct xsd_domain *xsd_domain_find(uint32_t domid);
 unsigned xsd_domain_count(void);
+/*
+ * In the table, or alive for the hypervisor though not introduced yet
+ * (cxenstored's find_or_alloc_existing_domain: a toolstack gives a new
+ * domain its home before introducing it).
+ */
+bool xsd_domain_known(uint32_t domid);
 
 /*
  * VIRQ_DOM_EXC arrived: asks the backend about every introduced domain,

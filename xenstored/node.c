@@ -177,7 +177,7 @@ int xsd_cmd_set_perms(struct xsd_conn *c, const struct xsw_request *req,
 	for (i = 0; i < n && !r; i++)
 		r = xsw_perm_parse(req->u.set_perms.perms[i], &p[i]);
 	/* cxenstored charges the node to its owner: an unknown one is ENOENT */
-	if (!r && !xsd_domain_find(p[0].domid))
+	if (!r && !xsd_domain_known(p[0].domid))
 		r = -ENOENT;
 	if (!r)
 		r = store_set_perms(xsd.st, xsd_txn_store(txn), &who, path, p, n);
