@@ -21,6 +21,11 @@ struct gs_mnode {
 	git_oid tree, value, perms;
 	unsigned nchildren;
 	bool loaded, dirty;
+	/* children in Git order and the .order blob, kept while the set of
+	 * children does not change (a wide directory is sorted once) */
+	bool sorted_ok, need_order;
+	struct gs_mnode **sorted;
+	git_oid order;
 };
 
 /* perms text -> blob id, and blob id -> parsed list */
@@ -124,6 +129,7 @@ static void node_free(struct gs_mnode *n)
 		HASH_DEL(n->children, c);
 		node_free(c);
 	}
+	free(n->sorted);
 	free(n->name);
 	free(n);
 }
@@ -138,6 +144,7 @@ static int add_child(struct gs_mnode *parent, struct gs_mnode *c)
 {
 	HASH_ADD_KEYPTR(hh, parent->children, c->name, c->namelen, c);
 	parent->nchildren++;
+	parent->sorted_ok = false;
 	return 0;
 }
 
@@ -167,6 +174,7 @@ static void apply_order(struct gs_mnode *n, const char *s, size_t len)
 		HASH_ADD_KEYPTR(hh, ordered, c->name, c->namelen, c);
 	}
 	n->children = ordered;
+	n->sorted_ok = false;
 }
 
 static int node_load(struct gs_mirror *m, struct gs_mnode *n)
@@ -344,12 +352,14 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 				node_free(x);
 			}
 			cur->nchildren = 0;
+			cur->sorted_ok = false;
 			mark_dirty(cur);
 			return 0;
 		}
 		struct gs_mnode *parent = cur->parent;
 		HASH_DEL(parent->children, cur);
 		parent->nchildren--;
+		parent->sorted_ok = false;
 		node_free(cur);
 		mark_dirty(parent);
 		return 0;
@@ -393,6 +403,53 @@ static int scratch_reserve(struct gs_mirror *m, size_t need)
 	return 0;
 }
 
+static int cmp_child(const void *a, const void *b)
+{
+	const struct gs_mnode *x = *(struct gs_mnode *const *)a;
+	const struct gs_mnode *y = *(struct gs_mnode *const *)b;
+	struct tree_ent ex = { x->name, x->namelen, true, NULL };
+	struct tree_ent ey = { y->name, y->namelen, true, NULL };
+	return ent_cmp(&ex, &ey);
+}
+
+/* Sorts n's children in Git order; writes .order if creation order differs. */
+static int node_sort(struct gs_mirror *m, struct gs_mnode *n)
+{
+	struct gs_mnode *c, *tmp;
+	size_t k = 0, olen = 0;
+	int e;
+	struct gs_mnode **v = realloc(n->sorted,
+				      (n->nchildren + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n->sorted = v;
+	HASH_ITER(hh, n->children, c, tmp) {
+		v[k++] = c;
+		olen += c->namelen + 1;
+	}
+	qsort(v, k, sizeof(*v), cmp_child);
+	n->need_order = false;
+	k = 0;
+	HASH_ITER(hh, n->children, c, tmp)
+		if (v[k++] != c)
+			n->need_order = true;
+	if (n->need_order) {
+		if ((e = scratch_reserve(m, olen)))
+			return e;
+		size_t off = 0;
+		HASH_ITER(hh, n->children, c, tmp) {
+			memcpy(m->scratch + off, c->name, c->namelen);
+			off += c->namelen;
+			m->scratch[off++] = '\n';
+		}
+		if ((e = gs_repo_write(m->repo, GIT_OBJECT_BLOB, m->scratch, off,
+				       &n->order)))
+			return e;
+	}
+	n->sorted_ok = true;
+	return 0;
+}
+
 static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 {
 	struct gs_mnode *c, *tmp;
@@ -403,72 +460,45 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 		if ((e = node_write(m, c)))
 			return e;
 	}
-	size_t cnt = n->nchildren + 3, k = 0;
-	struct tree_ent *ents = malloc(cnt * sizeof(*ents));
-	if (!ents)
-		return -ENOMEM;
-	HASH_ITER(hh, n->children, c, tmp)
-		ents[k++] = (struct tree_ent){ c->name, c->namelen, true, &c->tree };
-	qsort(ents, k, sizeof(*ents), ent_cmp);
-	/* Creation order differs from sorted order: record it in .order. */
-	bool need_order = false;
-	size_t j = 0, olen = 0;
-	HASH_ITER(hh, n->children, c, tmp) {
-		if (ents[j++].name != c->name)
-			need_order = true;
-		olen += c->namelen + 1;
-	}
-	git_oid order;
-	if (need_order) {
-		if ((e = scratch_reserve(m, olen))) {
-			free(ents);
-			return e;
-		}
-		size_t off = 0;
-		HASH_ITER(hh, n->children, c, tmp) {
-			memcpy(m->scratch + off, c->name, c->namelen);
-			off += c->namelen;
-			m->scratch[off++] = '\n';
-		}
-		if ((e = gs_repo_write(m->repo, GIT_OBJECT_BLOB, m->scratch, off,
-				       &order))) {
-			free(ents);
-			return e;
-		}
-		ents[k++] = (struct tree_ent){ ".order", 6, false, &order };
-	}
-	ents[k++] = (struct tree_ent){ ".perms", 6, false, &n->perms };
-	ents[k++] = (struct tree_ent){ ".value", 6, false, &n->value };
-	/* Children are sorted; the dot entries go in by insertion. */
-	for (size_t i = k - (need_order ? 3 : 2); i < k; i++) {
-		struct tree_ent x = ents[i];
-		size_t p = i;
-		while (p > 0 && ent_cmp(&ents[p - 1], &x) > 0) {
-			ents[p] = ents[p - 1];
-			p--;
-		}
-		ents[p] = x;
-	}
-	size_t need = 0;
-	for (size_t i = 0; i < k; i++)
-		need += 7 + ents[i].len + 1 + GIT_OID_RAWSZ;
-	if ((e = scratch_reserve(m, need))) {
-		free(ents);
+	if (!n->sorted_ok && (e = node_sort(m, n)))
 		return e;
-	}
-	size_t off = 0;
-	for (size_t i = 0; i < k; i++) {
-		const char *mode = ents[i].dir ? "40000 " : "100644 ";
-		size_t ml = strlen(mode);
-		memcpy(m->scratch + off, mode, ml);
-		off += ml;
-		memcpy(m->scratch + off, ents[i].name, ents[i].len);
-		off += ents[i].len;
+	/* the dot entries, in Git order, merged into the sorted children */
+	struct tree_ent dots[3];
+	size_t nd = 0;
+	if (n->need_order)
+		dots[nd++] = (struct tree_ent){ ".order", 6, false, &n->order };
+	dots[nd++] = (struct tree_ent){ ".perms", 6, false, &n->perms };
+	dots[nd++] = (struct tree_ent){ ".value", 6, false, &n->value };
+	size_t need = nd * (7 + 7 + GIT_OID_RAWSZ);
+	for (unsigned i = 0; i < n->nchildren; i++)
+		need += 6 + n->sorted[i]->namelen + 1 + GIT_OID_RAWSZ;
+	if ((e = scratch_reserve(m, need)))
+		return e;
+	size_t off = 0, di = 0;
+	for (unsigned i = 0; i <= n->nchildren; i++) {
+		struct tree_ent ce = { 0 };
+		if (i < n->nchildren)
+			ce = (struct tree_ent){ n->sorted[i]->name,
+						n->sorted[i]->namelen, true,
+						&n->sorted[i]->tree };
+		while (di < nd && (i == n->nchildren ||
+				   ent_cmp(&dots[di], &ce) < 0)) {
+			memcpy(m->scratch + off, "100644 ", 7);
+			memcpy(m->scratch + off + 7, dots[di].name, 7); /* + NUL */
+			memcpy(m->scratch + off + 14, dots[di].oid->id,
+			       GIT_OID_RAWSZ);
+			off += 14 + GIT_OID_RAWSZ;
+			di++;
+		}
+		if (i == n->nchildren)
+			break;
+		memcpy(m->scratch + off, "40000 ", 6);
+		memcpy(m->scratch + off + 6, ce.name, ce.len);
+		off += 6 + ce.len;
 		m->scratch[off++] = '\0';
-		memcpy(m->scratch + off, ents[i].oid->id, GIT_OID_RAWSZ);
+		memcpy(m->scratch + off, ce.oid->id, GIT_OID_RAWSZ);
 		off += GIT_OID_RAWSZ;
 	}
-	free(ents);
 	if ((e = gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch, off,
 			       &n->tree)))
 		return e;

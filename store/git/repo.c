@@ -1,9 +1,14 @@
-/* repo.c - bare repository, mempack objects, pack output, refs. */
+/* repo.c - bare repository, the pack being built, pack output, refs. */
 #include "repo.h"
 
 #include <errno.h>
-#include <git2/sys/mempack.h>
-#include <git2/sys/odb_backend.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "sha1.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -49,13 +54,15 @@ int gs_repo_open(struct gs_repo *r, const char *dir, bool fsync)
 		goto fail;
 	if ((e = git_repository_odb(&r->odb, r->repo)))
 		goto fail;
-	if ((e = git_mempack_new(&r->mempack)))
-		goto fail;
-	/* Highest priority: new objects are looked up here first. */
-	if ((e = git_odb_add_backend(r->odb, r->mempack, 1000))) {
-		r->mempack->free(r->mempack);
-		r->mempack = NULL;
-		goto fail;
+	if (asprintf(&r->pack_dir, "%s/objects/pack", dir) < 0) {
+		r->pack_dir = NULL;
+		gs_repo_close(r);
+		return -ENOMEM;
+	}
+	if (mkdir(r->pack_dir, 0755) && errno != EEXIST) {
+		e = -errno;
+		gs_repo_close(r);
+		return e;
 	}
 	return 0;
 fail:
@@ -66,49 +73,297 @@ fail:
 
 void gs_repo_close(struct gs_repo *r)
 {
+	bool inited = r->repo || r->odb;
+	for (int i = 0; i < 2; i++)
+		if (r->zs[i]) {
+			deflateEnd(r->zs[i]);
+			free(r->zs[i]);
+		}
+	free(r->ents);
+	free(r->set);
+	free(r->pack_dir);
+	gs_buf_free(&r->pack);
 	git_odb_free(r->odb);
 	git_repository_free(r->repo);
-	if (r->repo || r->odb)
+	if (inited)
 		git_libgit2_shutdown();
 	memset(r, 0, sizeof(*r));
+}
+
+static size_t oid_slot(const git_oid *id, size_t mask)
+{
+	uint64_t h;
+	memcpy(&h, id->id, sizeof(h)); /* ids are uniformly distributed */
+	return (size_t)h & mask;
+}
+
+/* Index of id in the pack being built, or -1. */
+static long set_find(const struct gs_repo *r, const git_oid *id)
+{
+	if (!r->setcap)
+		return -1;
+	for (size_t i = oid_slot(id, r->setcap - 1);; i = (i + 1) & (r->setcap - 1)) {
+		uint32_t v = r->set[i];
+		if (!v)
+			return -1;
+		if (git_oid_equal(&r->ents[v - 1].oid, id))
+			return (long)v - 1;
+	}
+}
+
+static int set_rebuild(struct gs_repo *r, size_t cap)
+{
+	uint32_t *set = calloc(cap, sizeof(*set));
+	if (!set)
+		return -ENOMEM;
+	for (size_t k = 0; k < r->pending; k++) {
+		size_t i = oid_slot(&r->ents[k].oid, cap - 1);
+		while (set[i])
+			i = (i + 1) & (cap - 1);
+		set[i] = (uint32_t)k + 1;
+	}
+	free(r->set);
+	r->set = set;
+	r->setcap = cap;
+	return 0;
+}
+
+static int set_grow(struct gs_repo *r)
+{
+	return set_rebuild(r, r->setcap ? 2 * r->setcap : 4096);
 }
 
 int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 		  size_t len, git_oid *out)
 {
-	int e = git_odb_hash(out, data, len, type);
-	/* Straight to the mempack: git_odb_write would first search every pack. */
-	if (!e)
-		e = r->mempack->write(r->mempack, out, data, len, type);
+	static const char *names[] = { [GIT_OBJECT_COMMIT] = "commit",
+				       [GIT_OBJECT_TREE] = "tree",
+				       [GIT_OBJECT_BLOB] = "blob" };
+	char hdr[32];
+	int e;
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	/* Git's object id, without libgit2's slower collision-detecting SHA-1 */
+	struct gs_sha1 c;
+	int hl = snprintf(hdr, sizeof(hdr), "%s %zu", names[type], len);
+	gs_sha1_init(&c);
+	gs_sha1_update(&c, hdr, (size_t)hl + 1);
+	gs_sha1_update(&c, data, len);
+	gs_sha1_final(&c, out->id);
+	if (set_find(r, out) >= 0)
+		return 0; /* once per pack; older packs may hold it too, harmless */
+	if (2 * (r->pending + 1) > r->setcap && (e = set_grow(r)))
+		return e;
+	if (r->pending == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 1024;
+		struct gs_pack_entry *ents = realloc(r->ents, cap * sizeof(*ents));
+		if (!ents)
+			return -ENOMEM;
+		r->ents = ents;
+		r->cap = cap;
+	}
+	if (!r->pack.len) {
+		if ((e = gs_buf_reserve(&r->pack, 12)))
+			return e;
+		r->pack.len = 12; /* header, filled in by gs_repo_dump */
+	}
+	uLongf zlen = compressBound((uLong)len);
+	if ((e = gs_buf_reserve(&r->pack, 16 + zlen)))
+		return e;
+	size_t off = r->pack.len;
+	unsigned char *p = (unsigned char *)r->pack.data + off;
+	size_t n = 0, sz = len;
+	/* entry header: type and size, 4 bits then 7 bits per byte */
+	p[n] = (unsigned char)((type << 4) | (sz & 0x0f));
+	sz >>= 4;
+	while (sz) {
+		p[n++] |= 0x80;
+		p[n] = sz & 0x7f;
+		sz >>= 7;
+	}
+	n++;
+	/* fast compression: this runs for every object of every commit */
+	/*
+	 * Trees are mostly binary ids: not worth compressing. A small hash
+	 * table keeps deflateReset cheap for small objects.
+	 */
+	int zi = type == GIT_OBJECT_TREE;
+	z_stream *zs = r->zs[zi];
+	if (!zs) {
+		if (!(zs = calloc(1, sizeof(*zs))))
+			return -ENOMEM;
+		if (deflateInit2(zs, zi ? 0 : 1, Z_DEFLATED, 15, 2,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(zs);
+			return -ENOMEM;
+		}
+		r->zs[zi] = zs;
+	} else {
+		deflateReset(zs);
+	}
+	zs->next_in = (Bytef *)data;
+	zs->avail_in = (uInt)len;
+	zs->next_out = p + n;
+	zs->avail_out = (uInt)zlen;
+	if (deflate(zs, Z_FINISH) != Z_STREAM_END)
+		return -ENOMEM;
+	n += zs->total_out;
+	r->pack.len += n;
+	struct gs_pack_entry *en = &r->ents[r->pending];
+	git_oid_cpy(&en->oid, out);
+	en->off = off;
+	en->crc = (uint32_t)crc32(0, p, (uInt)n);
+	size_t i = oid_slot(out, r->setcap - 1);
+	while (r->set[i])
+		i = (i + 1) & (r->setcap - 1);
+	r->set[i] = (uint32_t)++r->pending;
+	return 0;
+}
+
+static void be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static int write_file(const char *path, const void *a, size_t alen,
+		      const void *b, size_t blen, bool sync)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	int e = 0;
+	const void *parts[2] = { a, b };
+	size_t lens[2] = { alen, blen };
+	for (int k = 0; k < 2 && !e; k++) {
+		const char *q = parts[k];
+		size_t left = lens[k];
+		while (left && !e) {
+			ssize_t w = write(fd, q, left);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				e = w < 0 ? -errno : -ENOSPC;
+			else
+				q += w, left -= (size_t)w;
+		}
+	}
+	if (!e && sync && fsync(fd))
+		e = -errno;
+	if (close(fd) && !e)
+		e = -errno;
 	if (e)
-		return gs_git_error(e, NULL, 0);
-	r->pending++;
+		unlink(path);
+	return e;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const struct gs_pack_entry *)a)->oid,
+			   &((const struct gs_pack_entry *)b)->oid);
+}
+
+/* Index v2: fanout, ids, CRCs, offsets, pack checksum, own checksum. */
+static int build_index(struct gs_repo *r, const unsigned char *packsum,
+		       struct gs_buf *idx)
+{
+	size_t n = r->pending;
+	size_t big = 0;
+	for (size_t i = 0; i < n; i++)
+		big += r->ents[i].off >= 0x80000000u;
+	int e = gs_buf_reserve(idx, 8 + 1024 + n * 28 + big * 8 + 40);
+	if (e)
+		return e;
+	qsort(r->ents, n, sizeof(*r->ents), cmp_ent);
+	/* the set indexes ents by position: follow the new order */
+	if ((e = set_rebuild(r, r->setcap)))
+		return e;
+	unsigned char *p = (unsigned char *)idx->data;
+	memcpy(p, "\377tOc", 4);
+	be32(p + 4, 2);
+	size_t k = 0;
+	for (unsigned b = 0; b < 256; b++) {
+		while (k < n && r->ents[k].oid.id[0] <= b)
+			k++;
+		be32(p + 8 + 4 * b, (uint32_t)k);
+	}
+	unsigned char *ids = p + 8 + 1024, *crcs = ids + 20 * n,
+		      *offs = crcs + 4 * n, *large = offs + 4 * n;
+	size_t li = 0;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(ids + 20 * i, r->ents[i].oid.id, 20);
+		be32(crcs + 4 * i, r->ents[i].crc);
+		uint64_t off = r->ents[i].off;
+		if (off < 0x80000000u) {
+			be32(offs + 4 * i, (uint32_t)off);
+		} else {
+			be32(offs + 4 * i, 0x80000000u | (uint32_t)li);
+			be32(large + 8 * li, (uint32_t)(off >> 32));
+			be32(large + 8 * li + 4, (uint32_t)off);
+			li++;
+		}
+	}
+	unsigned char *tail = large + 8 * li;
+	memcpy(tail, packsum, 20);
+	struct gs_sha1 c;
+	gs_sha1_init(&c);
+	gs_sha1_update(&c, p, (size_t)(tail + 20 - p));
+	gs_sha1_final(&c, tail + 20);
+	idx->len = (size_t)(tail + 40 - p);
 	return 0;
 }
 
 int gs_repo_dump(struct gs_repo *r)
 {
-	git_buf buf = GIT_BUF_INIT;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress st;
+	struct gs_buf idx = { 0 };
+	unsigned char sum[20];
+	char hex[41], pack[4200], index[4200], tmp[4200];
 	int e;
 	if (!r->pending)
 		return 0;
-	if ((e = git_mempack_dump(&buf, r->repo, r->mempack)))
+	unsigned char *h = (unsigned char *)r->pack.data;
+	memcpy(h, "PACK", 4);
+	be32(h + 4, 2);
+	be32(h + 8, (uint32_t)r->pending);
+	struct gs_sha1 c;
+	gs_sha1_init(&c);
+	gs_sha1_update(&c, r->pack.data, r->pack.len);
+	gs_sha1_final(&c, sum);
+	for (int i = 0; i < 20; i++)
+		sprintf(hex + 2 * i, "%02x", sum[i]);
+	snprintf(pack, sizeof(pack), "%s/pack-%s.pack", r->pack_dir, hex);
+	snprintf(index, sizeof(index), "%s/pack-%s.idx", r->pack_dir, hex);
+	snprintf(tmp, sizeof(tmp), "%s/tmp_idx_%s", r->pack_dir, hex);
+	/* the pack first: git only looks at packs that have an index */
+	if ((e = write_file(pack, r->pack.data, r->pack.len, sum, 20, r->fsync)))
+		return e;
+	if ((e = build_index(r, sum, &idx)) ||
+	    (e = write_file(tmp, idx.data, idx.len, NULL, 0, r->fsync))) {
+		unlink(pack);
 		goto out;
-	if ((e = git_odb_write_pack(&wp, r->odb, NULL, NULL)))
+	}
+	if (rename(tmp, index)) {
+		e = -errno;
+		unlink(tmp);
+		unlink(pack);
 		goto out;
-	if ((e = wp->append(wp, buf.ptr, buf.size, &st)))
-		goto out;
-	if ((e = wp->commit(wp, &st)))
-		goto out;
-	git_mempack_reset(r->mempack);
+	}
+	if (r->fsync) {
+		int fd = open(r->pack_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	r->pack.len = 0;
 	r->pending = 0;
+	memset(r->set, 0, r->setcap * sizeof(*r->set));
+	git_odb_refresh(r->odb);
 out:
-	if (wp)
-		wp->free(wp);
-	git_buf_dispose(&buf);
-	return e ? gs_git_error(e, NULL, 0) : 0;
+	gs_buf_free(&idx);
+	return e;
 }
 
 int gs_repo_set_main(struct gs_repo *r, const git_oid *commit)

@@ -1,7 +1,11 @@
 /*
- * repo.h - the bare Git repository: new objects go to an in-memory
- * mempack, written out as one pack at a time; refs/heads/main moves only
- * after its pack is on disk.
+ * repo.h - the bare Git repository and the pack being built.
+ *
+ * New objects are hashed and compressed straight into an in-memory pack;
+ * gs_repo_dump() writes it with its index into objects/pack. Nothing reads
+ * a new object before it is on disk (the writer keeps the ids it needs),
+ * so no in-memory object database is needed. refs/heads/main moves only
+ * after its pack is written.
  */
 #ifndef GS_REPO_H
 #define GS_REPO_H
@@ -11,23 +15,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "record.h"
+
+struct gs_pack_entry {
+	git_oid oid;
+	uint64_t off;
+	uint32_t crc;
+};
+
 struct gs_repo {
 	git_repository *repo;
 	git_odb *odb;
-	git_odb_backend *mempack; /* owned by odb */
-	size_t pending;           /* objects in the mempack */
+	char *pack_dir;            /* owned */
+	struct gs_buf pack;        /* "PACK" header + entries */
+	struct gs_pack_entry *ents;
+	size_t pending, cap;       /* objects in the pack being built */
+	uint32_t *set;             /* open addressing over ents (index + 1) */
+	size_t setcap;
 	bool fsync;
+	void *zs[2];               /* z_streams (others, trees), reused: init
+				      costs more than a small object */
 };
 
 /* Opens or creates (bare, HEAD -> refs/heads/main) the repo at dir. */
 int gs_repo_open(struct gs_repo *r, const char *dir, bool fsync);
 void gs_repo_close(struct gs_repo *r);
 
-/* Hashes and stores one object in the mempack. */
+/* Hashes one object and adds it to the pack being built (once). */
 int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 		  size_t len, git_oid *out);
 
-/* Writes the mempack as a pack (with its index) and empties it. */
+/* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
 
 /* Points refs/heads/main at commit. */

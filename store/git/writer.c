@@ -11,6 +11,8 @@
 
 /* Publish early when this many objects wait in memory. */
 #define PENDING_OBJECTS_MAX 200000u
+/* ... or this many bytes (offsets stay 32-bit, memory stays bounded) */
+#define PACK_BYTES_MAX (256u << 20)
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
 
@@ -206,6 +208,7 @@ int gs_publish(struct gitstore *gs)
 	gs->pending_commits = 0;
 	pthread_mutex_lock(&gs->lock);
 	gs->git_seq = gs->head_seq;
+	gs->writer_error = 0; /* before waiters wake: they read both */
 	gs->packs++;
 	pthread_cond_broadcast(&gs->wake_loop);
 	pthread_mutex_unlock(&gs->lock);
@@ -227,13 +230,6 @@ static unsigned fail(struct gitstore *gs, int e, const char *what,
 	pthread_mutex_unlock(&gs->lock);
 	backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
 	return backoff > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff;
-}
-
-static void healthy(struct gitstore *gs)
-{
-	pthread_mutex_lock(&gs->lock);
-	gs->writer_error = 0;
-	pthread_mutex_unlock(&gs->lock);
 }
 
 static void deadline_in(struct timespec *ts, uint64_t ms)
@@ -289,6 +285,7 @@ static bool publish_due(struct gitstore *gs)
 	if (!gs->pending_commits)
 		return false;
 	if (gs->sync_req || gs->stop || gs->repo.pending >= PENDING_OBJECTS_MAX ||
+	    gs->repo.pack.len >= PACK_BYTES_MAX ||
 	    gs->flushed_seq - gs->git_seq > gs->opts.lag_max / 2)
 		return true;
 	return gs_mono_ns() - gs->first_pending_ns >=
@@ -328,10 +325,8 @@ static void *writer_main(void *arg)
 			int e = gs_publish(gs);
 			if (e)
 				backoff = fail(gs, e, "pack", backoff);
-			else {
+			else
 				backoff = 0;
-				healthy(gs);
-			}
 			pthread_mutex_lock(&gs->lock);
 			if (e && nap(gs, backoff) && !gs->qhead)
 				break; /* stopping: the journal keeps the rest */
