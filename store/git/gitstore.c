@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +63,50 @@ static int read_boot_id(const char *path, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Holding the store lock, no other writer exists: lock and temporary
+ * files left by a killed daemon are stale and would block Git updates.
+ */
+static void remove_stale(struct gitstore *gs)
+{
+	static const char *const locks[] = { "refs/heads/main.lock",
+					     "packed-refs.lock", "HEAD.lock" };
+	char path[4096];
+	for (size_t i = 0; i < sizeof(locks) / sizeof(locks[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", gs->dir, locks[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/refs/tags/boot/%s.lock", gs->dir,
+		 gs->boot);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/objects/pack", gs->dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "tmp_", 4))
+			continue;
+		char p2[4400];
+		snprintf(p2, sizeof(p2), "%s/%s", path, de->d_name);
+		unlink(p2);
+	}
+	if (d)
+		closedir(d);
+}
+
+static int take_lock(struct gitstore *gs)
+{
+	char path[4096];
+	if (mkdir(gs->dir, 0755) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/xenstored.lock", gs->dir);
+	gs->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (gs->lock_fd < 0)
+		return -errno;
+	if (flock(gs->lock_fd, LOCK_EX | LOCK_NB))
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
 int gitstore_open(struct gitstore **out, const char *dir,
 		  const struct gitstore_options *opts, char *errbuf,
 		  size_t errlen)
@@ -77,6 +124,7 @@ int gitstore_open(struct gitstore **out, const char *dir,
 		gs->opts.lag_max = GITSTORE_LAG_MAX_DEFAULT;
 	if (!gs->opts.pack_interval_ms)
 		gs->opts.pack_interval_ms = 1000;
+	gs->lock_fd = -1;
 	pthread_mutex_init(&gs->lock, NULL);
 	pthread_cond_init(&gs->wake_writer, NULL);
 	pthread_cond_init(&gs->wake_loop, NULL);
@@ -92,6 +140,13 @@ int gitstore_open(struct gitstore **out, const char *dir,
 		goto fail;
 	}
 	gs->opts.boot_id_path = NULL; /* not kept: the caller owns it */
+	if ((e = take_lock(gs))) {
+		snprintf(gs->err, sizeof(gs->err), "%s: %s", dir,
+			 e == -EBUSY ? "in use by another daemon"
+				     : strerror(-e));
+		goto fail;
+	}
+	remove_stale(gs);
 	bool fs = gs->opts.fsync != GITSTORE_FSYNC_NEVER;
 	if ((e = gs_repo_open(&gs->repo, dir, fs))) {
 		gs_git_error(e, gs->err, sizeof(gs->err));
@@ -247,6 +302,8 @@ int gitstore_close(struct gitstore *gs)
 	if (gs->repo.repo)
 		gs_repo_close(&gs->repo);
 	gs_buf_free(&gs->batch);
+	if (gs->lock_fd >= 0)
+		close(gs->lock_fd);
 	pthread_cond_destroy(&gs->wake_writer);
 	pthread_cond_destroy(&gs->wake_loop);
 	pthread_mutex_destroy(&gs->lock);

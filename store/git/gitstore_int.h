@@ -24,6 +24,7 @@ struct gs_chunk {
 
 struct gitstore {
 	char *dir;
+	int lock_fd; /* flock on <dir>/xenstored.lock: one daemon per store */
 	struct gitstore_options opts;
 	char boot[40];
 	char err[512];

@@ -362,3 +362,32 @@ Test(recovery, git_failure_then_crash_loses_nothing)
 	free(h);
 	fsck_clean();
 }
+
+Test(recovery, one_daemon_per_store_and_stale_locks_cleared)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	struct gitstore_options o;
+	struct gitstore *second;
+	char err[256];
+	gitstore_options_init(&o);
+	o.boot_id_path = fx.bootfile;
+	cr_assert_eq(gitstore_open(&second, fx.store, &o, err, sizeof(err)),
+		     -EBUSY);
+	cr_assert_null(second);
+	commit_write(gs, 0, "/a", "1");
+	cr_assert_eq(gitstore_close(gs), 0);
+	/* a daemon killed while updating the ref leaves its lock file */
+	char lock[400];
+	snprintf(lock, sizeof(lock), "%s/refs/heads/main.lock", fx.store);
+	FILE *f = fopen(lock, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL, NULL);
+	commit_write(gs, 0, "/b", "2");
+	cr_assert_eq(gitstore_sync(gs), 0);
+	cr_assert_eq(gitstore_close(gs), 0);
+	char *h = history();
+	cr_assert_str_eq(h, "0,1,2,");
+	free(h);
+}
