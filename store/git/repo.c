@@ -2,11 +2,14 @@
 #include "repo.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include <git2/sys/repository.h>
 
 #include "sha1.h"
 #include <stdio.h>
@@ -30,6 +33,61 @@ int gs_git_error(int code, char *msg, size_t len)
 	default:
 		return -EIO;
 	}
+}
+
+struct packfile {
+	char name[64]; /* "pack-<sha>" */
+	off_t size;
+};
+
+/* The packs with an index in objects/pack; *out malloc'd. */
+static int list_packs(struct gs_repo *r, struct packfile **out, size_t *n)
+{
+	DIR *d = opendir(r->pack_dir);
+	struct dirent *de;
+	struct packfile *v = NULL;
+	size_t cnt = 0, cap = 0;
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (l < 10 || l >= 60 || strncmp(de->d_name, "pack-", 5) ||
+		    strcmp(de->d_name + l - 4, ".idx"))
+			continue;
+		if (cnt == cap) {
+			cap = cap ? 2 * cap : 64;
+			struct packfile *nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		char path[4200];
+		struct stat st;
+		memcpy(v[cnt].name, de->d_name, l - 4);
+		v[cnt].name[l - 4] = '\0';
+		snprintf(path, sizeof(path), "%s/%s.pack", r->pack_dir,
+			 v[cnt].name);
+		if (stat(path, &st))
+			continue;
+		v[cnt++].size = st.st_size;
+	}
+	closedir(d);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static unsigned count_packs(struct gs_repo *r)
+{
+	struct packfile *v;
+	size_t n;
+	if (list_packs(r, &v, &n))
+		return 0;
+	free(v);
+	return (unsigned)n;
 }
 
 int gs_repo_open(struct gs_repo *r, const char *dir, bool fsync)
@@ -64,6 +122,11 @@ int gs_repo_open(struct gs_repo *r, const char *dir, bool fsync)
 		gs_repo_close(r);
 		return e;
 	}
+	if (!(r->dir = strdup(dir))) {
+		gs_repo_close(r);
+		return -ENOMEM;
+	}
+	r->npacks = count_packs(r);
 	return 0;
 fail:
 	e = gs_git_error(e, NULL, 0);
@@ -82,6 +145,7 @@ void gs_repo_close(struct gs_repo *r)
 	free(r->ents);
 	free(r->set);
 	free(r->pack_dir);
+	free(r->dir);
 	gs_buf_free(&r->pack);
 	git_odb_free(r->odb);
 	git_repository_free(r->repo);
@@ -359,6 +423,7 @@ int gs_repo_dump(struct gs_repo *r)
 	}
 	r->pack.len = 0;
 	r->pending = 0;
+	r->npacks++;
 	memset(r->set, 0, r->setcap * sizeof(*r->set));
 	git_odb_refresh(r->odb);
 out:
@@ -394,5 +459,114 @@ int gs_repo_tag(struct gs_repo *r, const char *name, const git_oid *commit)
 	if (e)
 		return gs_git_error(e, NULL, 0);
 	git_reference_free(ref);
+	return 0;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	off_t x = ((const struct packfile *)a)->size;
+	off_t y = ((const struct packfile *)b)->size;
+	return x < y ? -1 : x > y;
+}
+
+/* Copies every object listed in a v2 index into the pack being built. */
+static int copy_objects(struct gs_repo *r, git_odb *odb, const char *idxpath)
+{
+	int fd = open(idxpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	unsigned char hdr[8 + 1024];
+	if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
+	    memcmp(hdr, "\377tOc", 4)) {
+		close(fd);
+		return -EIO;
+	}
+	const unsigned char *f = hdr + 8 + 4 * 255;
+	uint32_t n = (uint32_t)f[0] << 24 | f[1] << 16 | f[2] << 8 | f[3];
+	unsigned char *ids = malloc((size_t)n * 20 + 1);
+	if (!ids) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ssize_t got = read(fd, ids, (size_t)n * 20);
+	close(fd);
+	int e = got == (ssize_t)n * 20 ? 0 : -EIO;
+	for (uint32_t i = 0; i < n && !e; i++) {
+		git_oid id, out;
+		git_odb_object *o;
+		git_oid_fromraw(&id, ids + 20 * i);
+		if ((e = git_odb_read(&o, odb, &id))) {
+			e = gs_git_error(e, NULL, 0);
+			break;
+		}
+		e = gs_repo_write(r, git_odb_object_type(o),
+				  git_odb_object_data(o),
+				  git_odb_object_size(o), &out);
+		git_odb_object_free(o);
+	}
+	free(ids);
+	return e;
+}
+
+int gs_repo_consolidate(struct gs_repo *r, unsigned max)
+{
+	struct packfile *v;
+	size_t n;
+	int e;
+	if (r->npacks <= max || r->pending)
+		return 0;
+	if ((e = list_packs(r, &v, &n)))
+		return e;
+	r->npacks = (unsigned)n;
+	if (n <= max) {
+		free(v);
+		return 0;
+	}
+	qsort(v, n, sizeof(*v), cmp_size);
+	/* the smallest packs, leaving max/2, within a memory budget */
+	size_t take = n - max / 2, k;
+	off_t bytes = 0;
+	for (k = 0; k < take && (k < 2 || bytes + v[k].size < (128 << 20)); k++)
+		bytes += v[k].size;
+	take = k;
+	/* a fresh handle: this one's pack list is dropped right after */
+	git_odb *odb;
+	char objects[4200], path[4300];
+	snprintf(objects, sizeof(objects), "%s/objects", r->dir);
+	if ((e = git_odb_open(&odb, objects))) {
+		free(v);
+		return gs_git_error(e, NULL, 0);
+	}
+	for (k = 0; k < take && !e; k++) {
+		snprintf(path, sizeof(path), "%s/%s.idx", r->pack_dir, v[k].name);
+		e = copy_objects(r, odb, path);
+	}
+	git_odb_free(odb);
+	if (!e)
+		e = gs_repo_dump(r);
+	if (e) {
+		/* drop what was copied: the old packs are all still there */
+		r->pack.len = 0;
+		r->pending = 0;
+		memset(r->set, 0, r->setcap * sizeof(*r->set));
+		free(v);
+		return e;
+	}
+	for (k = 0; k < take; k++) {
+		/* index first: Git never sees an index without its pack */
+		snprintf(path, sizeof(path), "%s/%s.idx", r->pack_dir, v[k].name);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/%s.pack", r->pack_dir, v[k].name);
+		unlink(path);
+	}
+	r->npacks -= (unsigned)take;
+	free(v);
+	/* a new odb: the old one may still list the removed packs */
+	git_odb *fresh;
+	if (!git_odb_open(&fresh, objects)) {
+		git_repository_set_odb(r->repo, fresh);
+		git_odb_free(r->odb);
+		r->odb = fresh;
+	}
 	return 0;
 }

@@ -33,6 +33,8 @@ struct gs_repo {
 	uint32_t *set;             /* open addressing over ents (index + 1) */
 	size_t setcap;
 	bool fsync;
+	char *dir;                 /* owned */
+	unsigned npacks;           /* pack files in objects/pack */
 	void *zs[2];               /* z_streams (others, trees), reused: init
 				      costs more than a small object */
 };
@@ -47,6 +49,13 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
+
+/*
+ * With more than max packs on disk, merges the smallest ones into one so
+ * that the count stays near max/2 (each object is rewritten a logarithmic
+ * number of times). Call with no pack being built (right after a dump).
+ */
+int gs_repo_consolidate(struct gs_repo *r, unsigned max);
 
 /* Points refs/heads/main at commit. */
 int gs_repo_set_main(struct gs_repo *r, const git_oid *commit);

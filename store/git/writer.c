@@ -13,6 +13,8 @@
 #define PENDING_OBJECTS_MAX 200000u
 /* ... or this many bytes (offsets stay 32-bit, memory stays bounded) */
 #define PACK_BYTES_MAX (256u << 20)
+/* merge the smallest packs when there are more */
+#define PACKS_MAX 32u
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
 
@@ -213,6 +215,14 @@ int gs_publish(struct gitstore *gs)
 	pthread_cond_broadcast(&gs->wake_loop);
 	pthread_mutex_unlock(&gs->lock);
 	gs_journal_gc(&gs->journal, gs->head_seq);
+	/* best effort: many small packs only slow readers down */
+	int ce = gs_repo_consolidate(&gs->repo, PACKS_MAX);
+	if (ce) {
+		pthread_mutex_lock(&gs->lock);
+		snprintf(gs->writer_msg, sizeof(gs->writer_msg),
+			 "pack consolidation: %s", strerror(-ce));
+		pthread_mutex_unlock(&gs->lock);
+	}
 	return 0;
 }
 

@@ -241,3 +241,39 @@ Test(history, wide_directory_stays_valid)
 	nodes_free(&l);
 	gitstore_close(gs);
 }
+
+Test(history, small_packs_are_merged)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	char path[64], val[64];
+	for (int i = 0; i < 100; i++) {
+		snprintf(path, sizeof(path), "/p/%d", i % 10);
+		snprintf(val, sizeof(val), "v%d", i);
+		commit_write(gs, 0, path, val);
+		cr_assert_eq(gitstore_sync(gs), 0); /* one pack each */
+	}
+	struct gitstore_stats s;
+	gitstore_get_stats(gs, &s);
+	cr_assert_geq(s.packs, 100);
+	cr_assert_eq(gitstore_close(gs), 0);
+	int st;
+	char *o = git_out(&fx, &st, "count-objects -v");
+	char *p = strstr(o, "packs: ");
+	cr_assert_not_null(p, "%s", o);
+	int packs = atoi(p + 7);
+	cr_assert_leq(packs, 33, "%d packs", packs);
+	cr_assert_geq(packs, 2);
+	free(o);
+	o = git_out(&fx, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+	o = git_out(&fx, &st, "rev-list --count main");
+	cr_assert_str_eq(o, "101\n");
+	free(o);
+	struct node_list l = { 0 };
+	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l, NULL);
+	cr_assert_str_eq(nodes_find(&l, "/p/9")->value, "v99");
+	nodes_free(&l);
+	gitstore_close(gs);
+}
