@@ -218,7 +218,8 @@ static int list_old(struct gs_journal *j, uint64_t **out, size_t *n)
 		v[cnt++] = first;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), cmp_u64);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), cmp_u64);
 	*out = v;
 	*n = cnt;
 	return 0;
