@@ -290,16 +290,21 @@ static int process_chunk(struct gitstore *gs, struct gs_chunk *c)
 	return 0;
 }
 
+/* Under lock. Packs are rate-limited: one per interval, or per 50 ms when
+ * the backlog presses, or when nothing is left and someone waits. */
 static bool publish_due(struct gitstore *gs)
 {
 	if (!gs->pending_commits)
 		return false;
-	if (gs->sync_req || gs->stop || gs->repo.pending >= PENDING_OBJECTS_MAX ||
-	    gs->repo.pack.len >= PACK_BYTES_MAX ||
-	    gs->flushed_seq - gs->git_seq > gs->opts.lag_max / 2)
+	if ((gs->sync_req || gs->stop) && !gs->qhead)
 		return true;
-	return gs_mono_ns() - gs->first_pending_ns >=
-	       (uint64_t)gs->opts.pack_interval_ms * 1000000u;
+	if (gs->repo.pending >= PENDING_OBJECTS_MAX ||
+	    gs->repo.pack.len >= PACK_BYTES_MAX)
+		return true;
+	uint64_t age = gs_mono_ns() - gs->first_pending_ns;
+	if (gs->flushed_seq - gs->git_seq > gs->opts.lag_max / 2)
+		return age >= 50000000u;
+	return age >= (uint64_t)gs->opts.pack_interval_ms * 1000000u;
 }
 
 static void *writer_main(void *arg)
@@ -315,15 +320,16 @@ static void *writer_main(void *arg)
 			deadline_in(&ts, wait);
 			pthread_cond_timedwait(&gs->wake_writer, &gs->lock, &ts);
 		}
-		struct gs_chunk *list = gs->qhead;
-		gs->qhead = gs->qtail = NULL;
+		/* one chunk at a time, so that publishing keeps its pace */
+		struct gs_chunk *c = gs->qhead;
+		if (c) {
+			gs->qhead = c->next;
+			if (!gs->qhead)
+				gs->qtail = NULL;
+		}
 		pthread_mutex_unlock(&gs->lock);
-		int err = 0;
-		while (list) {
-			struct gs_chunk *c = list;
-			if (!err)
-				err = process_chunk(gs, c);
-			list = c->next;
+		int err = c ? process_chunk(gs, c) : 0;
+		if (c) {
 			gs_buf_free(&c->buf);
 			free(c);
 		}
