@@ -9,6 +9,8 @@
 #include <string.h>
 #include <uthash.h>
 
+/* directories this wide are written as deltas of their last tree */
+#define WIDE 32u
 #define PERMS_MAX 1024u /* entries parsed from one .perms blob */
 #define XSW_PATH_MAX_WALK 8192u /* longer than any valid path */
 
@@ -26,6 +28,9 @@ struct gs_mnode {
 	bool sorted_ok, need_order;
 	struct gs_mnode **sorted;
 	git_oid order;
+	/* a wide directory's last tree bytes, the base of the next delta */
+	char *last;
+	size_t lastlen;
 };
 
 /* perms text -> blob id, and blob id -> parsed list */
@@ -130,6 +135,7 @@ static void node_free(struct gs_mnode *n)
 		node_free(c);
 	}
 	free(n->sorted);
+	free(n->last);
 	free(n->name);
 	free(n);
 }
@@ -499,8 +505,24 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 		memcpy(m->scratch + off, ce.oid->id, GIT_OID_RAWSZ);
 		off += GIT_OID_RAWSZ;
 	}
-	if ((e = gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch, off,
-			       &n->tree)))
+	if (n->nchildren < WIDE) {
+		e = gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch, off,
+				  &n->tree);
+	} else {
+		git_oid old = n->tree;
+		e = n->last ? gs_repo_write_delta(m->repo, GIT_OBJECT_TREE,
+						  m->scratch, off, &old, n->last,
+						  n->lastlen, &n->tree)
+			    : gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch,
+					    off, &n->tree);
+		char *keep = e ? NULL : realloc(n->last, off);
+		if (keep) {
+			memcpy(keep, m->scratch, off);
+			n->last = keep;
+			n->lastlen = off;
+		}
+	}
+	if (e)
 		return e;
 	n->dirty = false;
 	return 0;

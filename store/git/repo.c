@@ -197,16 +197,13 @@ static int set_grow(struct gs_repo *r)
 	return set_rebuild(r, r->setcap ? 2 * r->setcap : 4096);
 }
 
-int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
-		  size_t len, git_oid *out)
+static void object_id(git_object_t type, const void *data, size_t len,
+		      git_oid *out)
 {
 	static const char *names[] = { [GIT_OBJECT_COMMIT] = "commit",
 				       [GIT_OBJECT_TREE] = "tree",
 				       [GIT_OBJECT_BLOB] = "blob" };
 	char hdr[32];
-	int e;
-	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
-		return -EINVAL;
 	/* Git's object id, without libgit2's slower collision-detecting SHA-1 */
 	struct gs_sha1 c;
 	int hl = snprintf(hdr, sizeof(hdr), "%s %zu", names[type], len);
@@ -214,8 +211,16 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 	gs_sha1_update(&c, hdr, (size_t)hl + 1);
 	gs_sha1_update(&c, data, len);
 	gs_sha1_final(&c, out->id);
-	if (set_find(r, out) >= 0)
-		return 0; /* once per pack; older packs may hold it too, harmless */
+}
+
+/*
+ * Appends one pack entry: type code (1-3 whole, 6 OFS_DELTA against the
+ * entry at index base), payload compressed.
+ */
+static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
+		     const void *data, size_t len, long base)
+{
+	int e;
 	if (2 * (r->pending + 1) > r->setcap && (e = set_grow(r)))
 		return e;
 	if (r->pending == r->cap) {
@@ -232,13 +237,13 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 		r->pack.len = 12; /* header, filled in by gs_repo_dump */
 	}
 	uLongf zlen = compressBound((uLong)len);
-	if ((e = gs_buf_reserve(&r->pack, 16 + zlen)))
+	if ((e = gs_buf_reserve(&r->pack, 32 + zlen)))
 		return e;
 	size_t off = r->pack.len;
 	unsigned char *p = (unsigned char *)r->pack.data + off;
 	size_t n = 0, sz = len;
 	/* entry header: type and size, 4 bits then 7 bits per byte */
-	p[n] = (unsigned char)((type << 4) | (sz & 0x0f));
+	p[n] = (unsigned char)((code << 4) | (sz & 0x0f));
 	sz >>= 4;
 	while (sz) {
 		p[n++] |= 0x80;
@@ -246,12 +251,22 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 		sz >>= 7;
 	}
 	n++;
-	/* fast compression: this runs for every object of every commit */
+	if (base >= 0) {
+		/* OFS_DELTA: distance back to the base, Git's offset varint */
+		uint64_t d = off - r->ents[base].off;
+		unsigned char buf[16];
+		int pos = 15;
+		buf[pos] = d & 127;
+		while (d >>= 7)
+			buf[--pos] = (unsigned char)(128 | (--d & 127));
+		memcpy(p + n, buf + pos, (size_t)(16 - pos));
+		n += (size_t)(16 - pos);
+	}
 	/*
 	 * Trees are mostly binary ids: not worth compressing. A small hash
 	 * table keeps deflateReset cheap for small objects.
 	 */
-	int zi = type == GIT_OBJECT_TREE;
+	int zi = code == GIT_OBJECT_TREE;
 	z_stream *zs = r->zs[zi];
 	if (!zs) {
 		if (!(zs = calloc(1, sizeof(*zs))))
@@ -274,14 +289,102 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 	n += zs->total_out;
 	r->pack.len += n;
 	struct gs_pack_entry *en = &r->ents[r->pending];
-	git_oid_cpy(&en->oid, out);
+	git_oid_cpy(&en->oid, id);
 	en->off = off;
 	en->crc = (uint32_t)crc32(0, p, (uInt)n);
-	size_t i = oid_slot(out, r->setcap - 1);
+	en->depth = base >= 0 ? r->ents[base].depth + 1 : 0;
+	size_t i = oid_slot(id, r->setcap - 1);
 	while (r->set[i])
 		i = (i + 1) & (r->setcap - 1);
 	r->set[i] = (uint32_t)++r->pending;
 	return 0;
+}
+
+int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
+		  size_t len, git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	object_id(type, data, len, out);
+	if (set_find(r, out) >= 0)
+		return 0; /* once per pack; older packs may hold it too, harmless */
+	return add_entry(r, out, (unsigned)type, data, len, -1);
+}
+
+/* Longest delta chain: readers resolve it whole. */
+#define DELTA_DEPTH_MAX 50u
+
+static size_t put_varint(unsigned char *p, size_t v)
+{
+	size_t n = 0;
+	do {
+		p[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			p[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+static size_t put_copy(unsigned char *p, size_t off, size_t len)
+{
+	size_t n = 1;
+	p[0] = 0x80;
+	for (int i = 0; i < 4; i++)
+		if ((off >> (8 * i)) & 0xff) {
+			p[0] |= (unsigned char)(1 << i);
+			p[n++] = (off >> (8 * i)) & 0xff;
+		}
+	for (int i = 0; i < 3; i++)
+		if ((len >> (8 * i)) & 0xff) {
+			p[0] |= (unsigned char)(0x10 << i);
+			p[n++] = (len >> (8 * i)) & 0xff;
+		}
+	return n;
+}
+
+int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
+			const void *data, size_t len, const git_oid *base,
+			const void *bdata, size_t blen, git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	object_id(type, data, len, out);
+	if (set_find(r, out) >= 0)
+		return 0;
+	long b = set_find(r, base);
+	/* copies are at most 16 MiB - 1 here; bigger objects go whole */
+	if (b < 0 || r->ents[b].depth >= DELTA_DEPTH_MAX || blen >= (1u << 24) ||
+	    len >= (1u << 24))
+		return add_entry(r, out, (unsigned)type, data, len, -1);
+	const unsigned char *x = bdata, *y = data;
+	size_t pre = 0, suf = 0, min = len < blen ? len : blen;
+	while (pre < min && x[pre] == y[pre])
+		pre++;
+	while (suf < min - pre && x[blen - 1 - suf] == y[len - 1 - suf])
+		suf++;
+	size_t mid = len - pre - suf;
+	if (mid > len / 2) /* little in common: not worth it */
+		return add_entry(r, out, (unsigned)type, data, len, -1);
+	unsigned char *d = malloc(32 + mid + mid / 127 + 1);
+	if (!d)
+		return -ENOMEM;
+	size_t n = put_varint(d, blen);
+	n += put_varint(d + n, len);
+	if (pre)
+		n += put_copy(d + n, 0, pre);
+	for (size_t i = 0; i < mid; i += 127) {
+		size_t k = mid - i < 127 ? mid - i : 127;
+		d[n++] = (unsigned char)k;
+		memcpy(d + n, y + pre + i, k);
+		n += k;
+	}
+	if (suf)
+		n += put_copy(d + n, blen - suf, suf);
+	int e = add_entry(r, out, 6, d, n, b);
+	free(d);
+	return e;
 }
 
 static void be32(unsigned char *p, uint32_t v)

@@ -21,6 +21,7 @@ struct gs_pack_entry {
 	git_oid oid;
 	uint64_t off;
 	uint32_t crc;
+	uint32_t depth; /* delta chain length, 0 for a whole object */
 };
 
 struct gs_repo {
@@ -46,6 +47,16 @@ void gs_repo_close(struct gs_repo *r);
 /* Hashes one object and adds it to the pack being built (once). */
 int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 		  size_t len, git_oid *out);
+
+/*
+ * The same for a new version of an object whose previous version (base,
+ * bytes blen) may be in the pack being built: then it is stored as a
+ * delta against it (common prefix and suffix), which keeps a wide
+ * directory's tree from costing its whole size in every commit.
+ */
+int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
+			const void *data, size_t len, const git_oid *base,
+			const void *bdata, size_t blen, git_oid *out);
 
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
