@@ -64,6 +64,11 @@ static void usage(FILE *f)
 "                           " XSD_DEFAULT_RUNDIR "/socket)\n"
 "      --store DIR          Git store directory (default " XSD_DEFAULT_STORE ")\n"
 "      --no-persist         keep the store in memory only\n"
+"      --fsync WHEN         never (default: survives kill -9), always\n"
+"                           (fdatasync before each reply) or MS (at most\n"
+"                           one fdatasync per MS milliseconds)\n"
+"      --boot-id-file FILE  host boot id (default\n"
+"                           /proc/sys/kernel/random/boot_id; tests)\n"
 "      --backend KIND       guest rings: xen, sim:DIR (simulated, for tests)\n"
 "                           or none (default: xen in a control domain)\n"
 "  -H, --help               this text\n"
@@ -124,7 +129,8 @@ static int set_str(char **dst, const char *s)
 	return *dst ? 0 : -ENOMEM;
 }
 
-enum { OPT_SOCKET = 256, OPT_STORE, OPT_NO_PERSIST, OPT_VERSION, OPT_BACKEND };
+enum { OPT_SOCKET = 256, OPT_STORE, OPT_NO_PERSIST, OPT_VERSION, OPT_BACKEND,
+       OPT_FSYNC, OPT_BOOT_ID };
 
 int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 {
@@ -156,6 +162,8 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		{ "no-persist", no_argument, NULL, OPT_NO_PERSIST },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "fsync", required_argument, NULL, OPT_FSYNC },
+		{ "boot-id-file", required_argument, NULL, OPT_BOOT_ID },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
@@ -189,6 +197,8 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		case OPT_STORE: r = set_str(&cfg->store_dir, optarg); break;
 		case OPT_NO_PERSIST: cfg->no_persist = true; break;
 		case OPT_BACKEND: r = set_str(&cfg->backend, optarg); break;
+		case OPT_FSYNC: r = set_str(&cfg->fsync, optarg); break;
+		case OPT_BOOT_ID: r = set_str(&cfg->boot_id_file, optarg); break;
 		case OPT_VERSION:
 			printf("xenstored (xenstored-git) %s\n", XSD_VERSION);
 			return 1;
@@ -228,5 +238,8 @@ void xsd_config_free(struct xsd_config *cfg)
 	free(cfg->trace_file);
 	free(cfg->store_dir);
 	free(cfg->backend);
+	free(cfg->fsync);
+	free(cfg->boot_id_file);
 	cfg->socket_path = cfg->pid_file = cfg->trace_file = cfg->store_dir = NULL;
+	cfg->backend = cfg->fsync = cfg->boot_id_file = NULL;
 }

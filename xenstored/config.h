@@ -36,6 +36,8 @@ struct xsd_config {
 	char *trace_file;
 	char *store_dir;
 	char *backend; /* --backend; NULL: decide at start */
+	char *fsync;   /* --fsync never|always|<ms>; NULL: never */
+	char *boot_id_file; /* --boot-id-file; NULL: the kernel's */
 	bool no_fork;
 	bool output_pid;
 	bool verbose;

@@ -16,6 +16,7 @@
 #include "domain.h"
 #include "log.h"
 #include "watch.h"
+#include "persist.h"
 #include "xenstored.h"
 
 typedef int (*control_fn)(struct xsd_conn *c, const struct xsw_request *req,
@@ -67,6 +68,8 @@ static int ctl_check(struct xsd_conn *c, const struct xsw_request *req,
 	r = store_check(xsd.st, err, sizeof(err));
 	if (!r)
 		r = xsd_watch_check(err, sizeof(err));
+	if (!r)
+		r = xsd_persist_status(err, sizeof(err)); /* Git writer health */
 	if (r) {
 		xsd_log("check: %s", err);
 		return r;

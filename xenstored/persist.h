@@ -11,6 +11,8 @@
 #ifndef XSD_PERSIST_H
 #define XSD_PERSIST_H
 
+#include <stddef.h>
+
 #include "../store/store.h"
 #include "config.h"
 
@@ -19,6 +21,11 @@ int xsd_persist_init(const struct xsd_config *cfg, struct store *st);
 void xsd_persist_submit(const struct store_commit *c);
 /* 0 when every submitted commit is durable, else a negative errno. */
 int xsd_persist_flush(void);
+/*
+ * One line on the store's health into buf (for CONTROL check); returns 0
+ * when healthy, else the pending error (negative errno).
+ */
+int xsd_persist_status(char *buf, size_t len);
 void xsd_persist_close(void);
 
 #endif
