@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(
   # build
   meson ninja-build pkg-config gcc libc6-dev
-  libgit2-dev libuv1-dev libxen-dev uthash-dev zlib1g-dev
+  libgit2-dev libuv1-dev libxen-dev uthash-dev zlib1g-dev libssl-dev
   # tests: unit framework, real clients, reference tools
   libcriterion-dev xenstore-utils xen-utils-4.17 git
   # sanitizer runtime for the ASan+UBSan run
