@@ -207,6 +207,32 @@ for args in "log --all-boots" "log --all-boots /a -p" "boots" "blame"; do
   expect "cache = no cache: $args" "$(xh --no-cache $args)" "$(xh $args)"
 done
 
+# a damaged cache is rebuilt, never believed
+for f in "$XDG_CACHE_HOME"/xs-history/*.idx; do
+  dd if=/dev/urandom of="$f" bs=1 seek=100 count=300 conv=notrunc 2>/dev/null
+done
+expect "damaged cache" "$(xh --no-cache log --all-boots -p)" "$(xh log --all-boots -p)"
+for f in "$XDG_CACHE_HOME"/xs-history/*.idx; do truncate -s 150 "$f"; done
+expect "truncated cache" "$(xh --no-cache boots)" "$(xh boots)"
+
+# --- reading while the store is written (journal and packs change) --------
+{ for i in $(seq 1 600); do
+    echo "write 0 /busy/k$((i % 7)) $i"
+    [ $((i % 50)) -eq 0 ] && echo sync
+  done; } | "$MK" "$S" "$T/boot_id" bbbb-0002 >/dev/null &
+wpid=$!
+prev=0 runs=0 rfail=0
+while kill -0 $wpid 2>/dev/null; do
+  seq=$(xh log --json -n 1 /busy | field seq) || { rfail=1; break; }
+  [ -n "$seq" ] && { [ "$seq" -ge "$prev" ] || rfail=1; prev=$seq; }
+  runs=$((runs + 1))
+done
+wait $wpid || bad "xs-mkhist (busy)"
+expect "reads during writes: no error, seqs never go back ($runs runs)" 0 "$rfail"
+out=$(xh log /busy | grep -c '^[0-9a-f]\|^pending')
+expect "every write seen afterwards" 600 "$out"
+expect "cache = no cache after concurrent updates" "$(xh --no-cache log /busy --json)" "$(xh log /busy --json)"
+
 # --- errors ---------------------------------------------------------------
 err() { # NAME EXPECTED-STDERR-PART CMD...
   local name=$1 want=$2; shift 2

@@ -21,7 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PER_DOMAIN 100u
+/* 100 domains x 10 device kinds x 10 devices x 10 keys: widths as on a host */
+#define PER_DOMAIN 1000u
 #define RARE "/local/domain/5/rare"
 
 static double now(void)
@@ -64,8 +65,9 @@ static void flush(struct gitstore *gs)
 
 static char *node_path(char *buf, size_t len, unsigned i)
 {
-	snprintf(buf, len, "/local/domain/%u/device/vif/%u", i / PER_DOMAIN,
-		 i % PER_DOMAIN);
+	unsigned k = i % PER_DOMAIN;
+	snprintf(buf, len, "/local/domain/%u/device/kind%u/%u/key%u",
+		 i / PER_DOMAIN, k / 100, k / 10 % 10, k % 10);
 	return buf;
 }
 
