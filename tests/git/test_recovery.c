@@ -391,3 +391,48 @@ Test(recovery, one_daemon_per_store_and_stale_locks_cleared)
 	cr_assert_str_eq(h, "0,1,2,");
 	free(h);
 }
+
+Test(recovery, corrupt_repository_refuses_to_start)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	commit_write(gs, 0, "/a", "precious");
+	cr_assert_eq(gitstore_close(gs), 0);
+	/* flip every byte of every pack's objects */
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/objects/pack", fx.store);
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	struct dirent *de;
+	int packs = 0;
+	while ((de = readdir(d))) {
+		if (!strstr(de->d_name, ".pack"))
+			continue;
+		char path[700];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		FILE *f = fopen(path, "r+b");
+		cr_assert_not_null(f);
+		static unsigned char buf[1 << 20];
+		size_t n = fread(buf, 1, sizeof(buf), f);
+		cr_assert_gt(n, 32);
+		for (size_t i = 12; i < n - 20; i++)
+			buf[i] ^= 0xff;
+		rewind(f);
+		cr_assert_eq(fwrite(buf, 1, n, f), n);
+		fclose(f);
+		packs++;
+	}
+	closedir(d);
+	cr_assert_gt(packs, 0);
+	struct gitstore_options o;
+	char err[256];
+	gitstore_options_init(&o);
+	o.boot_id_path = fx.bootfile;
+	cr_assert_eq(gitstore_open(&gs, fx.store, &o, err, sizeof(err)), 0);
+	uint64_t seq;
+	struct node_list l = { 0 };
+	int e = gitstore_recover_nodes(gs, NULL, &l, &seq);
+	cr_assert_lt(e, 0, "recovered from a corrupt repository");
+	cr_assert_neq(gitstore_last_error(gs)[0], '\0');
+	gitstore_close(gs);
+}
