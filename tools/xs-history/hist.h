@@ -35,6 +35,7 @@ struct hist_change {
 	const char *ops;      /* "write /a\nrm /b\n": kind, space, path */
 	uint32_t opslen;
 	struct gs_record *rec; /* pending only: its effects */
+	char *payload, *opsbuf; /* pending only: owned */
 };
 
 struct hist {

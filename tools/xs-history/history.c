@@ -319,13 +319,24 @@ static int idx_append(struct hist *h, int fd, struct idx_hdr *hd,
 
 /* --- loading ---------------------------------------------------------- */
 
-static void drop_changes(struct hist *h)
+static void drop_pending(struct hist *h)
 {
-	for (size_t i = 0; i < h->n; i++)
+	for (size_t i = h->ngit; i < h->n; i++) {
 		if (h->v[i].rec) {
 			gs_record_release(h->v[i].rec);
 			free(h->v[i].rec);
 		}
+		free(h->v[i].payload);
+		free(h->v[i].opsbuf);
+	}
+	h->n = h->ngit;
+	/* boots seen only in pending records go with them */
+	h->nboots = h->ngit ? h->v[h->ngit - 1].boot + 1 : 0;
+}
+
+static void drop_changes(struct hist *h)
+{
+	drop_pending(h);
 	for (size_t i = 0; i < h->nowned; i++)
 		free(h->owned[i]);
 	h->nowned = 0;
@@ -486,6 +497,7 @@ static int journal_one(void *ctx, const char *boot, const char *payload,
 {
 	struct jscan *js = ctx;
 	struct hist *h = js->h;
+	/* a record may be in the journal twice (a retried flush) */
 	struct gs_record *r = calloc(1, sizeof(*r));
 	char *copy = malloc(len ? len : 1);
 	if (!r || !copy) {
@@ -494,34 +506,24 @@ static int journal_one(void *ctx, const char *boot, const char *payload,
 		return -ENOMEM;
 	}
 	memcpy(copy, payload, len);
-	if (gs_record_decode(copy, len, r)) {
-		free(r);
-		free(copy);
-		return 0; /* as the daemon does: undecodable is torn */
-	}
-	if (r->seq <= js->after ||
-	    (h->n > h->ngit && r->seq <= h->v[h->n - 1].seq)) {
+	if (gs_record_decode(copy, len, r) || r->seq <= js->after ||
+	    (h->n && r->seq <= h->v[h->n - 1].seq)) {
+		/* undecodable is torn, as the daemon sees it; or seen already */
 		gs_record_release(r);
 		free(r);
 		free(copy);
 		return 0;
-	}
-	int e = own(h, copy);
-	if (e) {
-		gs_record_release(r);
-		free(r);
-		free(copy);
-		return e;
 	}
 	size_t olen = 0;
 	for (unsigned i = 0; i < r->nops; i++)
 		olen += strlen(r->ops[i].path) + 12;
 	char *ops = malloc(olen + 1), *p = ops;
 	struct hist_change *c = ops ? push(h) : NULL;
-	if (!c || own(h, ops)) {
+	if (!c) {
 		free(ops);
 		gs_record_release(r);
 		free(r);
+		free(copy);
 		return -ENOMEM;
 	}
 	static const char *kinds[] = { "write", "mkdir", "rm", "set_perms",
@@ -540,58 +542,76 @@ static int journal_one(void *ctx, const char *boot, const char *payload,
 	c->ops = ops;
 	c->opslen = (uint32_t)(p - ops);
 	c->rec = r;
+	c->payload = copy;
+	c->opsbuf = ops;
 	return boot_index(h, boot, strlen(boot), &c->boot);
 }
 
+static int read_main(struct hist *h, git_oid *head, bool *exists)
+{
+	git_reference *ref = NULL;
+	*exists = false;
+	int ge = git_reference_lookup(&ref, h->repo, "refs/heads/main");
+	if (ge == GIT_ENOTFOUND)
+		return 0;
+	const git_oid *t = ge ? NULL : git_reference_target(ref);
+	if (t) {
+		*head = *t;
+		*exists = true;
+	}
+	git_reference_free(ref);
+	if (!t) {
+		const git_error *e = git_error_last();
+		snprintf(h->err, sizeof(h->err), "%s: corrupt repository: %s",
+			 h->store, e && e->message ? e->message : "bad main");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Commits: appended to what is loaded if main only moved forward. */
+static int update_commits(struct hist *h, const git_oid *head, bool exists)
+{
+	drop_pending(h);
+	if (h->ngit && exists) {
+		git_oid old = h->v[h->ngit - 1].oid;
+		bool found;
+		if (git_oid_equal(&old, head))
+			return 0;
+		int e = walk_new(h, head, &old, &found);
+		if (e || found)
+			return e;
+	}
+	drop_changes(h);
+	return exists ? load_commits(h, head) : 0;
+}
+
+/*
+ * The journal first, then the ref: a segment deleted meanwhile holds
+ * records Git has by then. A segment deleted between listing and reading
+ * (ENOENT) means Git moved on: read again.
+ */
 static int load_all(struct hist *h)
 {
 	struct stat st;
 	char *jdir = NULL;
-	int e;
-	drop_changes(h);
+	int e = 0;
 	if (asprintf(&jdir, "%s/journal", h->store) < 0)
 		return -ENOMEM;
-	/* Journal first, then the ref: a segment deleted meanwhile is in Git. */
 	for (int attempt = 0; attempt < 10; attempt++) {
-		drop_changes(h);
-		git_reference *ref = NULL;
-		git_oid head;
-		bool has_head = false;
-		struct hist tmp_pending = { 0 };
-		(void)tmp_pending;
-		/* scan into a scratch list first, then append after commits */
 		struct hist j = { .store = h->store };
 		struct gs_journal jr = { .dir = jdir, .fd = -1 };
 		struct jscan js = { &j, 0, 0 };
+		git_oid head;
+		bool exists;
 		e = 0;
 		if (!stat(jdir, &st))
 			e = gs_journal_scan(&jr, journal_one, &js);
-		if (e == -ENOENT) {
-			drop_changes(&j);
-			free(j.v);
-			free(j.owned);
-			continue;
-		}
-		if (!e) {
-			int ge = git_reference_lookup(&ref, h->repo,
-						      "refs/heads/main");
-			if (!ge) {
-				const git_oid *t = git_reference_target(ref);
-				if (t) {
-					head = *t;
-					has_head = true;
-				}
-				git_reference_free(ref);
-			} else if (ge != GIT_ENOTFOUND) {
-				e = -EIO;
-				snprintf(h->err, sizeof(h->err),
-					 "%s: corrupt repository: %s", h->store,
-					 git_error_last()->message);
-			}
-		}
-		if (!e && has_head)
-			e = load_commits(h, &head);
-		/* move the journal records with seqs past Git's */
+		if (!e)
+			e = read_main(h, &head, &exists);
+		if (!e)
+			e = update_commits(h, &head, exists);
+		/* the journal records past Git's last seq are pending */
 		uint64_t after = h->ngit ? h->v[h->ngit - 1].seq : 0;
 		for (size_t i = 0; i < j.n && !e; i++) {
 			struct hist_change *src = &j.v[i];
@@ -604,20 +624,16 @@ static int load_all(struct hist *h)
 			}
 			*c = *src;
 			src->rec = NULL;
-			if ((e = boot_index(h, j.boots[src->boot],
-					    strlen(j.boots[src->boot]),
-					    &c->boot)))
-				break;
+			src->payload = src->opsbuf = NULL;
+			e = boot_index(h, j.boots[src->boot],
+				       strlen(j.boots[src->boot]), &c->boot);
 		}
-		for (size_t i = 0; i < j.nowned && !e; i++) {
-			if ((e = own(h, j.owned[i])))
-				break;
-			j.owned[i] = NULL;
-		}
+		j.ngit = 0;
 		drop_changes(&j);
 		free(j.v);
 		free(j.owned);
-		break;
+		if (e != -ENOENT)
+			break;
 	}
 	free(jdir);
 	return e;

@@ -269,9 +269,10 @@ int snap_at(struct hist *h, size_t idx, struct snap *s)
 	if (h->ngit) {
 		git_commit *c;
 		if (git_commit_lookup(&c, h->repo, &h->v[base].oid)) {
+			const git_error *ge = git_error_last();
 			snprintf(h->err, sizeof(h->err),
 				 "%s: corrupt repository: %s", h->store,
-				 git_error_last()->message);
+				 ge && ge->message ? ge->message : "bad commit");
 			return -EIO;
 		}
 		s->root->tree = *git_commit_tree_id(c);
