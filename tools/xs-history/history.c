@@ -120,9 +120,12 @@ static uint64_t trailer_u64(const char *msg, const char *key, bool *found)
 	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
 }
 
-/* Parses commit c into a change; its ops text is malloc'd into *ops. */
-static int parse_commit(struct hist *h, git_commit *c, struct hist_change *ch,
-			char **ops)
+/*
+ * Parses commit c into a change (all but its boot index: the boot id goes
+ * to boot); its ops text is malloc'd into *ops.
+ */
+static int parse_commit(git_commit *c, struct hist_change *ch, char **ops,
+			char boot[40])
 {
 	const char *msg = git_commit_message(c);
 	bool f;
@@ -136,12 +139,11 @@ static int parse_commit(struct hist *h, git_commit *c, struct hist_change *ch,
 	ch->tx = (uint32_t)trailer_u64(msg, "\nXenstore-Transaction: ", &f);
 	ch->boot_commit = !strncmp(msg, "boot ", 5);
 	const char *b = strstr(msg, "\nXenstore-Boot: ");
-	uint32_t bi = 0;
-	int e = b ? boot_index(h, b + 16, strcspn(b + 16, "\n"), &bi)
-		  : boot_index(h, "unknown", 7, &bi);
-	if (e)
-		return e;
-	ch->boot = bi;
+	size_t bl = b ? strcspn(b + 16, "\n") : 7;
+	if (bl > 39)
+		bl = 39;
+	memcpy(boot, b ? b + 16 : "unknown", bl);
+	boot[bl] = '\0';
 	/* ops: every "Xenstore-Op: kind path" trailer line */
 	size_t cap = 64, len = 0;
 	char *o = malloc(cap);
@@ -356,8 +358,14 @@ static void drop_changes(struct hist *h)
 static int walk_new(struct hist *h, const git_oid *head, const git_oid *stop,
 		    bool *found)
 {
-	git_oid *ids = NULL;
-	size_t n = 0, cap = 0;
+	/* newest first, each commit read once; boots are numbered after */
+	struct tmp {
+		struct hist_change c;
+		char *ops;
+		uint32_t boot;
+	} *v = NULL;
+	char (*boots)[40] = NULL;
+	size_t n = 0, cap = 0, nb = 0;
 	git_oid cur = *head;
 	int e = 0;
 	*found = stop == NULL;
@@ -368,51 +376,64 @@ static int walk_new(struct hist *h, const git_oid *head, const git_oid *stop,
 		}
 		if (n == cap) {
 			cap = cap ? 2 * cap : 1024;
-			git_oid *v = realloc(ids, cap * sizeof(*v));
-			if (!v) {
-				free(ids);
-				return -ENOMEM;
+			struct tmp *nv = realloc(v, cap * sizeof(*nv));
+			if (!nv) {
+				e = -ENOMEM;
+				break;
 			}
-			ids = v;
+			v = nv;
 		}
-		ids[n++] = cur;
 		git_commit *c;
-		if ((e = git_commit_lookup(&c, h->repo, &cur))) {
+		char boot[40];
+		if (git_commit_lookup(&c, h->repo, &cur)) {
 			e = -EIO;
 			break;
 		}
+		memset(&v[n], 0, sizeof(v[n]));
+		e = parse_commit(c, &v[n].c, &v[n].ops, boot);
 		bool more = git_commit_parentcount(c) > 0;
 		if (more)
 			cur = *git_commit_parent_id(c, 0);
 		git_commit_free(c);
+		if (e)
+			break;
+		n++;
+		if (!nb || strcmp(boots[nb - 1], boot)) {
+			char (*nbv)[40] = realloc(boots, (nb + 1) * sizeof(*nbv));
+			if (!nbv) {
+				e = -ENOMEM;
+				break;
+			}
+			boots = nbv;
+			memcpy(boots[nb++], boot, 40);
+		}
+		v[n - 1].boot = (uint32_t)nb - 1;
 		if (!more)
 			break;
 	}
-	if (e || (stop && !*found)) {
-		free(ids);
-		return e;
-	}
-	for (size_t i = n; i-- > 0 && !e;) {
-		git_commit *c;
-		char *ops = NULL;
-		struct hist_change *ch = push(h);
-		if (!ch) {
-			e = -ENOMEM;
-			break;
+	size_t handed = 0; /* v[n - handed .. n) belong to h now */
+	if (!e && (!stop || *found)) {
+		for (size_t k = n; k-- > 0 && !e;) {
+			struct hist_change *ch = push(h);
+			if (!ch) {
+				e = -ENOMEM;
+				break;
+			}
+			*ch = v[k].c;
+			if ((e = own(h, v[k].ops))) {
+				h->n--;
+				break;
+			}
+			handed++;
+			e = boot_index(h, boots[v[k].boot],
+				       strlen(boots[v[k].boot]), &ch->boot);
 		}
-		if (git_commit_lookup(&c, h->repo, &ids[i])) {
-			e = -EIO;
-			break;
-		}
-		e = parse_commit(h, c, ch, &ops);
-		git_commit_free(c);
-		if (!e)
-			e = own(h, ops);
-		if (e)
-			free(ops);
+		h->ngit = h->n;
 	}
-	h->ngit = h->n;
-	free(ids);
+	for (size_t k = 0; k + handed < n; k++)
+		free(v[k].ops);
+	free(v);
+	free(boots);
 	return e;
 }
 
