@@ -56,5 +56,5 @@ if [ $? = 2 ]; then
 	echo "booting again (the hung attempt's log: $LOG.hung)"
 	attempt
 fi
-grep -E 'XENTEST|DOM0_|GUEST_|XENSTORED_|CHECK|STAGE|panic|crashed' "$LOG"
+grep -E 'XENTEST|DOM0_|GUEST_DONE|GUEST_XENSTORE|XENSTORED_READY|CHECK|STAGE|panic|crashed' "$LOG"
 grep -q 'XENTEST RESULT: PASS' "$LOG"
