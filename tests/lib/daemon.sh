@@ -2,7 +2,8 @@
 # private socket in a temp dir, and stop it (by pid) however the test ends.
 #
 #   . tests/lib/daemon.sh
-#   xsd_start            # sets XENSTORED_PATH/XENSTORED_RUNDIR, XSD_DIR, XSD_PID
+#   xsd_start [ARGS]     # sets XENSTORED_PATH/XENSTORED_RUNDIR, XSD_DIR, XSD_PID
+#                        # (ARGS go to our daemon only, not to a peer)
 #   ... run clients ...
 #   (xsd_stop runs from an EXIT trap; it fails the test if the daemon died)
 #
@@ -79,7 +80,7 @@ xsd_start() {
 	*)
 		XSD_KIND=bin
 		[ -x "$_which" ] || xsd_fail "$_which is not executable"
-		"$_which" -N --socket "$XSD_DIR/socket" --no-persist \
+		"$_which" -N --socket "$XSD_DIR/socket" --no-persist "$@" \
 			</dev/null >"$XSD_DIR/daemon.log" 2>&1 &
 		XSD_PID=$!
 		_i=0
