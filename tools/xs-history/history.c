@@ -319,6 +319,31 @@ static int idx_append(struct hist *h, int fd, struct idx_hdr *hd,
 	return 0;
 }
 
+/*
+ * A new index in a new file renamed over the old one: another reader may
+ * still have the old one mapped, and must not see it shrink under it.
+ */
+static void idx_replace(struct hist *h)
+{
+	char *tmp;
+	if (!h->ngit ||
+	    asprintf(&tmp, "%s.%d.tmp", h->cache_path, (int)getpid()) < 0)
+		return;
+	int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	struct idx_hdr hd = { .count = 0 };
+	memcpy(hd.magic, IDX_MAGIC, 8);
+	if (fd >= 0 && !idx_append(h, fd, &hd, 0, 0) &&
+	    !rename(tmp, h->cache_path)) {
+		close(fd);
+		free(tmp);
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+}
+
 /* --- loading ---------------------------------------------------------- */
 
 static void drop_pending(struct hist *h)
@@ -465,12 +490,6 @@ static int load_commits(struct hist *h, const git_oid *head)
 			}
 		}
 		h->ngit = h->n;
-		if (!h->ngit) {
-			memset(&hd, 0, sizeof(hd));
-			memcpy(hd.magic, IDX_MAGIC, 8);
-			if (ftruncate(fd, 0))
-				{ /* a cache: rebuilt below either way */ }
-		}
 	}
 	size_t first = h->ngit;
 	uint32_t prev_boot = h->ngit ? h->v[h->ngit - 1].boot : 0;
@@ -486,15 +505,13 @@ static int load_commits(struct hist *h, const git_oid *head)
 	if (!e && !found) {
 		/* the index does not lead to main: build it again */
 		drop_changes(h);
-		memset(&hd, 0, sizeof(hd));
-		memcpy(hd.magic, IDX_MAGIC, 8);
-		if (fd >= 0 && ftruncate(fd, 0))
-			{ /* idx_append rewrites the header anyway */ }
 		first = 0;
 		e = walk_new(h, head, NULL, &found);
 	}
-	if (!e && fd >= 0 && h->ngit > first)
+	if (!e && fd >= 0 && first)
 		idx_append(h, fd, &hd, first, prev_boot); /* a cache: best effort */
+	else if (!e && fd >= 0)
+		idx_replace(h);
 out:
 	if (fd >= 0)
 		close(fd); /* the lock goes with it; the map stays valid */
