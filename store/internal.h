@@ -87,7 +87,19 @@ struct store {
 	void *hook_ctx;
 	struct owner_count *owners;
 	struct commit_buf cb;
+	store_limits_fn lim_fn;
+	void *lim_ctx;
 };
+
+/* The limits that apply to who (its domain's, else the store's). */
+static inline const struct store_limits *
+store_limits_of(const struct store *st, const struct store_caller *who)
+{
+	const struct store_limits *l =
+		st->lim_fn ? st->lim_fn(st->lim_ctx, who->domid) : NULL;
+
+	return l ? l : &st->lim;
+}
 
 /* tree.c: the main tree, no permission checks. */
 struct snode *tree_find(const struct store *st, const char *path, size_t len);

@@ -61,6 +61,12 @@ void store_set_limits(struct store *st, const struct store_limits *lim)
 	st->lim = *lim;
 }
 
+void store_set_limits_hook(struct store *st, store_limits_fn fn, void *ctx)
+{
+	st->lim_fn = fn;
+	st->lim_ctx = ctx;
+}
+
 void store_set_commit_hook(struct store *st, store_commit_fn fn, void *ctx)
 {
 	st->hook = fn;
@@ -145,11 +151,11 @@ static bool path_too_long(const struct opctx *c, const char *path)
 	unsigned domid;
 	int off = 0;
 
-	if (!unpriv(c) || !c->st->lim.path_max)
+	if (!unpriv(c) || !store_limits_of(c->st, c->who)->path_max)
 		return false;
 	if (sscanf(path, "/local/domain/%5u/%n", &domid, &off) != 1)
 		off = 0;
-	return strlen(path) - off > c->st->lim.path_max;
+	return strlen(path) - off > store_limits_of(c->st, c->who)->path_max;
 }
 
 static int get_node(struct opctx *c, const char *path, unsigned perm,
@@ -177,8 +183,9 @@ static bool size_ok(const struct opctx *c, unsigned nperms, uint32_t len,
 		    uint32_t childlen)
 {
 	uint64_t sz = STORE_NODE_HDR + (uint64_t)nperms * 8 + len + childlen;
+	uint32_t max = store_limits_of(c->st, c->who)->node_size;
 
-	return !unpriv(c) || !c->st->lim.node_size || sz < c->st->lim.node_size;
+	return !unpriv(c) || !max || sz < max;
 }
 
 static int64_t owned(const struct opctx *c, uint32_t domid)
@@ -264,8 +271,8 @@ static int create_node(struct opctx *c, const char *path, const void *value,
 			return -EIO; /* no root: cannot happen */
 	}
 	n = v.nperms;
-	if (unpriv(c) && c->st->lim.nodes_per_domain &&
-	    owned(c, c->who->domid) + k > c->st->lim.nodes_per_domain)
+	if (unpriv(c) && store_limits_of(c->st, c->who)->nodes_per_domain &&
+	    owned(c, c->who->domid) + k > store_limits_of(c->st, c->who)->nodes_per_domain)
 		return -ENOSPC;
 	/* The existing parent gains one name: lens[k - 1] less its own path. */
 	if (!size_ok(c, v.nperms, v.len,
@@ -461,7 +468,8 @@ int store_set_perms(struct store *st, struct store_txn *txn,
 	begin(&c);
 	if (n < 1)
 		return -EINVAL;
-	if (unpriv(&c) && st->lim.perms_per_node && n > st->lim.perms_per_node)
+	if (unpriv(&c) && store_limits_of(st, who)->perms_per_node &&
+	    n > store_limits_of(st, who)->perms_per_node)
 		return -ENOSPC;
 	if (perms[0].perms & XSW_PERM_IGNORE)
 		return -ENOENT;

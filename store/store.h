@@ -126,6 +126,14 @@ typedef void (*store_commit_fn)(void *ctx, const struct store_commit *c);
 int store_new(struct store **out);
 void store_free(struct store *st);
 void store_set_limits(struct store *st, const struct store_limits *lim);
+/*
+ * Per-domain limits: fn returns the limits of an unprivileged domain, or
+ * NULL for those of store_set_limits. The pointer must stay valid until
+ * the next call into the store.
+ */
+typedef const struct store_limits *(*store_limits_fn)(void *ctx,
+							uint32_t domid);
+void store_set_limits_hook(struct store *st, store_limits_fn fn, void *ctx);
 void store_set_commit_hook(struct store *st, store_commit_fn fn, void *ctx);
 
 /*

@@ -188,8 +188,8 @@ static struct tnode *tn_access(struct store *st, struct store_txn *t,
 
 	if (tn)
 		return tn;
-	if (!t->who.privileged && st->lim.txn_nodes &&
-	    t->ntn >= st->lim.txn_nodes) {
+	if (!t->who.privileged && store_limits_of(st, &t->who)->txn_nodes &&
+	    t->ntn >= store_limits_of(st, &t->who)->txn_nodes) {
 		txn_fail(t, -ENOSPC);
 		errno = ENOSPC;
 		return NULL;
@@ -520,11 +520,11 @@ static int check_owner_quota(struct store *st, struct store_txn *t)
 {
 	struct owner_count *o, *tmp;
 
-	if (t->who.privileged || !st->lim.nodes_per_domain)
+	if (t->who.privileged || !store_limits_of(st, &t->who)->nodes_per_domain)
 		return 0;
 	HASH_ITER(hh, t->deltas, o, tmp) {
 		if (o->count > 0 && owner_get(st, o->domid) + o->count >
-					    st->lim.nodes_per_domain)
+					    store_limits_of(st, &t->who)->nodes_per_domain)
 			return -ENOSPC;
 	}
 	return 0;

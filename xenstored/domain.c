@@ -50,6 +50,33 @@ bool xsd_domain_known(uint32_t domid)
 	return st >= 0 && st != XSD_DOM_GONE && st != XSD_DOM_DYING;
 }
 
+uint32_t xsd_domain_quota(uint32_t domid, int q)
+{
+	const struct xsd_domain *d = xsd_domain_find(domid);
+
+	return d && d->quota[q] ? d->quota[q] : xsd.cfg.quota[q];
+}
+
+/* The store's per-domain limits hook: NULL unless domid has its own. */
+static const struct store_limits *domain_limits(void *ctx, uint32_t domid)
+{
+	struct xsd_domain *d = xsd_domain_find(domid);
+	uint32_t q[XSD_Q_COUNT];
+	bool own = false;
+
+	(void)ctx;
+	if (!d)
+		return NULL;
+	for (int i = 0; i < XSD_Q_COUNT; i++) {
+		own |= d->quota[i] != 0;
+		q[i] = d->quota[i] ? d->quota[i] : xsd.cfg.quota[i];
+	}
+	if (!own)
+		return NULL;
+	xsd_limits_fill(q, &d->lim);
+	return &d->lim;
+}
+
 unsigned xsd_domain_count(void)
 {
 	return ndomains;
@@ -81,6 +108,7 @@ int xsd_domain_init(bool introduce_dom0)
 {
 	struct xsd_domain *d;
 
+	store_set_limits_hook(xsd.st, domain_limits, NULL);
 	if (!introduce_dom0)
 		return 0;
 	d = domain_add(0);

@@ -13,6 +13,9 @@
 
 #include <uthash.h>
 
+#include "../store/store.h"
+#include "config.h"
+
 struct xsd_ring;
 
 #define XSD_DOMID_SELF 0x7ff0u /* DOMID_SELF */
@@ -26,6 +29,8 @@ struct xsd_domain {
 	uint32_t port;
 	struct xsd_ring *ring; /* NULL: no backend, or not mapped */
 	bool shutdown; /* @releaseDomain already fired for its shutdown */
+	uint32_t quota[XSD_Q_COUNT]; /* SET_QUOTA for it; 0: the global one */
+	struct store_limits lim;     /* what the store applies to it */
 	UT_hash_handle hh;
 };
 
@@ -42,6 +47,8 @@ unsigned xsd_domain_count(void);
  * domain its home before introducing it).
  */
 bool xsd_domain_known(uint32_t domid);
+/* The quota q (XSD_Q_*) in force for domid: its own, else the global. */
+uint32_t xsd_domain_quota(uint32_t domid, int q);
 
 /*
  * VIRQ_DOM_EXC arrived: asks the backend about every introduced domain,

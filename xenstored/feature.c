@@ -1,7 +1,9 @@
 /*
  * feature.c - GET_FEATURE SET_FEATURE GET_QUOTA SET_QUOTA (newest
- * docs/misc/xenstore.txt). Quotas are global for now: a domid argument
- * must name a known domain and reads or sets the global value.
+ * docs/misc/xenstore.txt). A quota without domid is the global value;
+ * with one, the domain's own (which stays until the domain goes; reading
+ * a domain without its own answers the global value it is held to).
+ * soft-memory is global only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -94,12 +96,19 @@ int xsd_cmd_get_quota(struct xsd_conn *c, const struct xsw_request *req,
 		}
 		return xsd_conn_reply(c, &req->hdr, out, n + 1);
 	}
-	if (req->u.get_quota.has_domid &&
-	    !xsd_domain_find(req->u.get_quota.domid))
-		return -ENOENT;
 	slot = quota_slot(name);
 	if (!slot)
 		return -EINVAL;
+	if (req->u.get_quota.has_domid) {
+		const struct xsd_domain *d =
+			xsd_domain_find(req->u.get_quota.domid);
+		int q = xsd_quota_find(name);
+
+		if (!d)
+			return -ENOENT;
+		if (q >= 0 && d->quota[q])
+			return reply_u32(c, req, d->quota[q]);
+	}
 	return reply_u32(c, req, *slot);
 }
 
@@ -109,13 +118,21 @@ int xsd_cmd_set_quota(struct xsd_conn *c, const struct xsw_request *req,
 	uint32_t *slot;
 
 	(void)txn;
-	if (req->u.set_quota.has_domid &&
-	    !xsd_domain_find(req->u.set_quota.domid))
-		return -ENOENT;
 	slot = quota_slot(req->u.set_quota.name);
 	/* 0 means "disabled" and cannot be set over the wire */
 	if (!slot || !req->u.set_quota.value)
 		return -EINVAL;
+	if (req->u.set_quota.has_domid) {
+		struct xsd_domain *d = xsd_domain_find(req->u.set_quota.domid);
+		int q = xsd_quota_find(req->u.set_quota.name);
+
+		if (!d)
+			return -ENOENT;
+		if (q < 0)
+			return -EINVAL; /* soft-memory: global only */
+		d->quota[q] = req->u.set_quota.value;
+		return xsd_conn_ack(c, &req->hdr);
+	}
 	*slot = req->u.set_quota.value;
 	xsd_limits_apply();
 	return xsd_conn_ack(c, &req->hdr);

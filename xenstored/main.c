@@ -30,17 +30,20 @@ static uv_check_t barrier;
 static uv_timer_t retry; /* wakes the loop to retry a failed flush */
 static uv_signal_t sig_term, sig_int, sig_hup;
 
+void xsd_limits_fill(const uint32_t *q, struct store_limits *lim)
+{
+	lim->nodes_per_domain = q[XSD_Q_NODES];
+	lim->node_size = q[XSD_Q_NODE_SIZE];
+	lim->perms_per_node = q[XSD_Q_PERMS];
+	lim->txn_nodes = q[XSD_Q_TXN_NODES];
+	lim->path_max = q[XSD_Q_PATH_MAX];
+}
+
 void xsd_limits_apply(void)
 {
-	const uint32_t *q = xsd.cfg.quota;
-	struct store_limits lim = {
-		.nodes_per_domain = q[XSD_Q_NODES],
-		.node_size = q[XSD_Q_NODE_SIZE],
-		.perms_per_node = q[XSD_Q_PERMS],
-		.txn_nodes = q[XSD_Q_TXN_NODES],
-		.path_max = q[XSD_Q_PATH_MAX],
-	};
+	struct store_limits lim;
 
+	xsd_limits_fill(xsd.cfg.quota, &lim);
 	store_set_limits(xsd.st, &lim);
 }
 

@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "dispatch.h"
+#include "domain.h"
 #include "xenstored.h"
 
 struct xsd_txn *xsd_txn_find(struct xsd_conn *c, uint32_t id)
@@ -36,7 +37,7 @@ int xsd_cmd_txn_start(struct xsd_conn *c, const struct xsw_request *req,
 		      struct xsd_txn *cur)
 {
 	struct store_caller who = xsd_conn_caller(c);
-	uint32_t q = xsd.cfg.quota[XSD_Q_TRANSACTIONS];
+	uint32_t q = xsd_domain_quota(c->domid, XSD_Q_TRANSACTIONS);
 	struct xsd_txn *t;
 	char buf[16];
 	int r, n;

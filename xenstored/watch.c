@@ -9,6 +9,7 @@
 #include "../protocol/path.h"
 #include "config.h"
 #include "dispatch.h"
+#include "domain.h"
 #include "log.h"
 #include "watch.h"
 #include "xenstored.h"
@@ -185,7 +186,7 @@ int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
 		  struct xsd_txn *txn)
 {
 	const char *in = req->u.watch.path, *token = req->u.watch.token;
-	uint32_t q = xsd.cfg.quota[XSD_Q_WATCHES];
+	uint32_t q = xsd_domain_quota(c->domid, XSD_Q_WATCHES);
 	struct xsd_watch_bucket *b;
 	char path[XSW_PATH_BUF];
 	struct xsd_watch *w;

@@ -31,5 +31,8 @@ extern struct xsd_server xsd;
 
 /* Pushes the quota values of xsd.cfg into the store. */
 void xsd_limits_apply(void);
+/* The store limits for quota values q[XSD_Q_COUNT]. */
+struct store_limits;
+void xsd_limits_fill(const uint32_t *q, struct store_limits *lim);
 
 #endif

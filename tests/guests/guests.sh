@@ -73,6 +73,18 @@ j=0
 while [ $j -lt $i ]; do xenstore-rm /local/domain/6/n$j; j=$((j + 1)); done
 check "quota freed by removal" OK "$(g 6 'write n0 x')"
 
+# --- per-domain quotas (GET/SET_QUOTA with a domid)
+check "introduce 9" OK "$(g 9 --fresh introduce)"
+check "SET_QUOTA for one domain" "$(lines OK 3 30)" \
+	"$(g 9 'dom0 SET_QUOTA 9 nodes 3' 'dom0 GET_QUOTA 9 nodes' 'dom0 GET_QUOTA nodes')"
+check "its own node quota applies" "$(lines OK OK 'ERR ENOSPC')" "$(g 9 'write a 1' 'write b 1' 'write c 1')"
+check "others keep the global one" OK "$(g 5 'write q3 1')"
+check "its own watch quota" "$(lines OK OK 'ERR E2BIG')" \
+	"$(g 9 'dom0 SET_QUOTA 9 watches 1' 'watch a t' 'watch b t' | grep -v ' t$')"
+check "GET_QUOTA of a domain without its own: the global" 4 "$(g 5 'dom0 GET_QUOTA 5 watches')"
+check "quota of an unknown domain" "ERR ENOENT" "$(g 5 'dom0 GET_QUOTA 42 nodes')"
+check "GET_QUOTA is dom0's" "ERR EACCES" "$(g 9 'get-quota nodes')"
+
 # --- watches from a guest: relative events, depth, visibility
 check "watch relative" "$(lines OK 'data wd')" "$(g 5 'watch data wd' 'wait-event wd 1000')"
 xenstore-write /local/domain/5/data/y 2
@@ -118,7 +130,9 @@ check "others still unaffected" "$(lines OK v\ 1)" "$(g 6 'write ok 1' 'read /lo
 # --- shutdown, death, release
 xenstore-watch -n 3 @releaseDomain >"$SIM/release.watch" 2>&1 &
 WPID=$!
-XSD_EXTRA_PIDS="$XSD_EXTRA_PIDS $WPID"
+g 0 'dom0-watch @releaseDomain d 1 4 10000' >"$SIM/release.depth" &
+DPID=$!
+XSD_EXTRA_PIDS="$XSD_EXTRA_PIDS $WPID $DPID"
 sleep 0.3
 xenstore-write /tool/granted 1
 xenstore-chmod /tool/granted n0 r7 r5
@@ -137,7 +151,10 @@ check "its nodes elsewhere removed" "" "$(xenstore-ls /local/domain 2>/dev/null 
 check "release" OK "$(g 6 release)"
 check "released domain's home removed" "" "$(xenstore-read /local/domain/6 2>/dev/null)"
 wait $WPID 2>/dev/null
+wait $DPID 2>/dev/null
 check "@releaseDomain fired for shutdown, death and release" 3 "$(grep -c '^@releaseDomain' "$SIM/release.watch")"
+check "with a watch depth, @releaseDomain/<domid>" \
+	"$(lines OK @releaseDomain @releaseDomain/6 @releaseDomain/7 @releaseDomain/6)" "$(cat "$SIM/release.depth")"
 check "others go on" "v 1" "$(g 5 'read data/x')"
 
 [ $FAILS -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }

@@ -26,6 +26,7 @@
 #include <xenstore.h>
 
 #include "guest_ring.h"
+#include "dom0.h"
 #include "toolstack.h"
 
 #define REPLY_MS 5000
@@ -37,6 +38,7 @@ struct event {
 
 static struct guest_ring g;
 static const char *sim_dir;
+static int keep_ring = 1;
 static uint32_t next_req = 1, cur_tx;
 static struct event events[MAX_EVENTS];
 static unsigned nevents;
@@ -356,7 +358,9 @@ static const char help_text[] =
 "introduce [PORT] | release [N] | state running|shutdown|dying|dead [N]\n"
 "   (dom0's part: over $XENSTORED_PATH / the sim directory)\n"
 "reconnect | error | wait-error [MS] | features\n"
-"hostile idx|rsp|len|garbage [N] | sleep MS | quit\n";
+"hostile idx|rsp|len|garbage [N] | sleep MS | quit\n"
+"dom0 TYPE ARG... (raw request over $XENSTORED_PATH, e.g. SET_QUOTA)\n"
+"dom0-watch PATH TOKEN [DEPTH] COUNT MS (prints COUNT events' paths)\n";
 
 static uint32_t arg_domid(char **a, int n, int i)
 {
@@ -374,6 +378,13 @@ static int run(char *line)
 		a[n++] = t;
 	if (!n || a[0][0] == '#')
 		return 0;
+	/* dom0's commands need no ring: do not make this domain exist */
+	if (strncmp(a[0], "dom0", 4) && !g.page &&
+	    (r = guest_ring_open(&g, sim_dir, g.domid, keep_ring))) {
+		fprintf(stderr, "xs-guest: %s/dom%u: %s\n", sim_dir, g.domid,
+			strerror(-r));
+		return -1;
+	}
 #define IS(s) (!strcmp(a[0], s))
 	if (IS("read") && n == 2)
 		r = simple(XSW_READ, a + 1, 1, 1);
@@ -458,6 +469,10 @@ static int run(char *line)
 		hostile(a[1], n > 2 ? atoi(a[2]) : 0);
 	else if (IS("sleep") && n == 2)
 		usleep((useconds_t)atoi(a[1]) * 1000);
+	else if (IS("dom0") && n >= 2)
+		r = dom0_request(a[1], a + 2, n - 2);
+	else if (IS("dom0-watch") && (n == 5 || n == 6))
+		r = dom0_watch(a + 1, n - 3, atoi(a[n - 2]), atoi(a[n - 1]));
 	else if (IS("help"))
 		fputs(help_text, stdout);
 	else if (IS("quit"))
@@ -479,14 +494,14 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t domid = 1;
-	int keep = 1, opt, r;
+	int opt, r;
 	char line[8192];
 
 	while ((opt = getopt_long(argc, argv, "d:n:fh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': sim_dir = optarg; break;
 		case 'n': domid = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'f': keep = 0; break;
+		case 'f': keep_ring = 0; break;
 		case 'h':
 			printf("usage: xs-guest --dir DIR --domid N [--fresh] "
 			       "[COMMAND...]\n%s", help_text);
@@ -500,11 +515,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	srand((unsigned)getpid());
-	if ((r = guest_ring_open(&g, sim_dir, domid, keep))) {
-		fprintf(stderr, "xs-guest: %s/dom%u: %s\n", sim_dir, domid,
-			strerror(-r));
-		return 1;
-	}
+	g.domid = domid; /* the ring opens with the first command needing it */
+	g.evfd = -1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	r = 0;
 	if (optind < argc) {
