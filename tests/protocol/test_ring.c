@@ -247,3 +247,41 @@ Test(ring, features_and_error)
 	cr_assert_eq(XSW_ERROR_RINGIDX, 2);
 	cr_assert_eq(XSW_RECONNECT, 1);
 }
+
+Test(ring, peek_keeps_space_until_consumed)
+{
+	char buf[XSW_RING_SIZE];
+	xsw_ring_idx at;
+
+	set_req(0xfffffff0u); /* across the 2^32 wrap, too */
+	at = page.req_cons;
+	guest_put("0123456789abcdefXYZ", 19);
+	cr_assert_eq(xsw_ring_peek(&page, &at, buf, 10), 10);
+	cr_assert_eq(memcmp(buf, "0123456789", 10), 0);
+	cr_assert_eq(page.req_cons, 0xfffffff0u); /* nothing given back */
+	cr_assert_eq(xsw_ring_peek(&page, &at, buf, sizeof(buf)), 9);
+	cr_assert_eq(memcmp(buf, "abcdefXYZ", 9), 0);
+	cr_assert_eq(xsw_ring_peek(&page, &at, buf, sizeof(buf)), 0);
+	/* the guest sees no room until consume publishes the index */
+	cr_assert_eq(xsw_ring_req_avail(&page), 19);
+	xsw_ring_consume(&page, at);
+	cr_assert_eq(page.req_cons, 0xfffffff0u + 19);
+	cr_assert_eq(xsw_ring_req_avail(&page), 0);
+}
+
+Test(ring, peek_rejects_bad_indexes)
+{
+	char buf[16];
+	xsw_ring_idx at;
+
+	set_req(100);
+	page.req_prod = 100 + XSW_RING_SIZE + 1; /* producer too far ahead */
+	at = 100;
+	cr_assert_eq(xsw_ring_peek(&page, &at, buf, sizeof(buf)), -EIO);
+	set_req(100);
+	guest_put("abcd", 4);
+	at = 100 + 5; /* the guest moved req_prod back below what we read */
+	cr_assert_eq(xsw_ring_peek(&page, &at, buf, sizeof(buf)), -EIO);
+	at = 100 - 1; /* or req_cons forward past us */
+	cr_assert_eq(xsw_ring_peek(&page, &at, buf, sizeof(buf)), -EIO);
+}
