@@ -96,6 +96,15 @@ static struct xsd_domain *domain_add(uint32_t domid)
 	return d;
 }
 
+struct xsd_domain *xsd_domain_lookup(uint32_t domid)
+{
+	struct xsd_domain *d = xsd_domain_find(domid);
+
+	if (d || !xsd_domain_known(domid))
+		return d;
+	return domain_add(domid);
+}
+
 static void domain_del(struct xsd_domain *d)
 {
 	xsd_ring_detach(d);
@@ -149,9 +158,15 @@ void xsd_domain_check_exc(void)
 	HASH_ITER(hh, domains, d, tmp) {
 		int st;
 
-		if (d->domid == 0 || !d->introduced)
+		if (d->domid == 0)
 			continue;
 		st = xsd_ring_domain_state(d->domid);
+		if (!d->introduced) {
+			/* settings made before an INTRODUCE that never came */
+			if (st == XSD_DOM_DYING || st == XSD_DOM_GONE)
+				domain_del(d);
+			continue;
+		}
 		if (st < 0) {
 			xsd_log("domain %u: state unknown: %s", d->domid,
 				strerror(-st));

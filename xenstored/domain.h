@@ -47,6 +47,12 @@ unsigned xsd_domain_count(void);
  * domain its home before introducing it).
  */
 bool xsd_domain_known(uint32_t domid);
+/*
+ * The entry of a domain in the table, or a new, not introduced one when
+ * the hypervisor knows the domain (for settings made before INTRODUCE).
+ * NULL when unknown or out of memory.
+ */
+struct xsd_domain *xsd_domain_lookup(uint32_t domid);
 /* The quota q (XSD_Q_*) in force for domid: its own, else the global. */
 uint32_t xsd_domain_quota(uint32_t domid, int q);
 

@@ -51,7 +51,8 @@ int xsd_cmd_set_feature(struct xsd_conn *c, const struct xsw_request *req,
 	struct xsd_domain *d;
 
 	(void)txn;
-	d = xsd_domain_find(req->u.set_feature.domid);
+	/* before INTRODUCE too: the toolstack chooses, the ring then says */
+	d = xsd_domain_lookup(req->u.set_feature.domid);
 	if (!d)
 		return -ENOENT;
 	/* fixed once the guest runs: the ring page already says what it has */
@@ -123,7 +124,7 @@ int xsd_cmd_set_quota(struct xsd_conn *c, const struct xsw_request *req,
 	if (!slot || !req->u.set_quota.value)
 		return -EINVAL;
 	if (req->u.set_quota.has_domid) {
-		struct xsd_domain *d = xsd_domain_find(req->u.set_quota.domid);
+		struct xsd_domain *d = xsd_domain_lookup(req->u.set_quota.domid);
 		int q = xsd_quota_find(req->u.set_quota.name);
 
 		if (!d)

@@ -74,7 +74,10 @@ while [ $j -lt $i ]; do xenstore-rm /local/domain/6/n$j; j=$((j + 1)); done
 check "quota freed by removal" OK "$(g 6 'write n0 x')"
 
 # --- per-domain quotas (GET/SET_QUOTA with a domid)
-check "introduce 9" OK "$(g 9 --fresh introduce)"
+# settings made before INTRODUCE, for a domain the hypervisor knows
+check "SET_FEATURE before INTRODUCE" "$(lines OK OK OK 1 ERR\ EBUSY)" \
+	"$(g 9 --fresh 'state running' 'dom0 SET_FEATURE 9 1' introduce features 'dom0 SET_FEATURE 9 7')"
+check "SET_FEATURE for a domain nobody knows" "ERR ENOENT" "$(g 5 'dom0 SET_FEATURE 42 1')"
 check "SET_QUOTA for one domain" "$(lines OK 3 30)" \
 	"$(g 9 'dom0 SET_QUOTA 9 nodes 3' 'dom0 GET_QUOTA 9 nodes' 'dom0 GET_QUOTA nodes')"
 check "its own node quota applies" "$(lines OK OK 'ERR ENOSPC')" "$(g 9 'write a 1' 'write b 1' 'write c 1')"
