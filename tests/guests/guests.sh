@@ -136,7 +136,10 @@ WPID=$!
 g 0 'dom0-watch @releaseDomain d 1 4 10000' >"$SIM/release.depth" &
 DPID=$!
 XSD_EXTRA_PIDS="$XSD_EXTRA_PIDS $WPID $DPID"
-sleep 0.3
+i=0   # both watches registered: each has printed its first line
+while { [ ! -s "$SIM/release.watch" ] || [ ! -s "$SIM/release.depth" ]; } && [ $i -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
 xenstore-write /tool/granted 1
 xenstore-chmod /tool/granted n0 r7 r5
 g 7 'write /local/domain/5/data/by7 x' >/dev/null   # refused: not 7's to write
