@@ -213,7 +213,7 @@ static int xen_map_ring(struct xsd_backend *be, uint32_t domid, uint64_t gfn,
 {
 	struct xen_priv *p = priv_of(be);
 	enum map_kind kind = MAP_GRANT;
-	void *addr;
+	struct xsw_ring_page *addr;
 	int r;
 
 	/* dom0's ring is not granted: the kernel exports it instead */
@@ -231,7 +231,7 @@ static int xen_map_ring(struct xsd_backend *be, uint32_t domid, uint64_t gfn,
 		int gr = neg_errno(EIO);
 
 		kind = MAP_FOREIGN;
-		if ((r = map_foreign(p, domid, gfn, (struct xsw_ring_page **)&addr))) {
+		if ((r = map_foreign(p, domid, gfn, &addr))) {
 			xsd_log("xen backend: domain %u ring: grant map %s, "
 				"foreign map of gfn %#llx %s", domid,
 				strerror(-gr), (unsigned long long)gfn,
