@@ -10,6 +10,9 @@ pkgs=(
   libcriterion-dev xenstore-utils xen-utils-4.17 git
   # sanitizer runtime for the ASan+UBSan run
   libclang-rt-14-dev
+  # the real-hypervisor suite: Xen 4.17 and a Debian dom0 under QEMU (TCG)
+  qemu-system-x86 linux-image-amd64 busybox-static cpio perl
+  xen-hypervisor-4.17-amd64
 )
 
 missing=()
