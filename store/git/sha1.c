@@ -4,7 +4,15 @@
 #include <string.h>
 
 #ifdef GS_HAVE_LIBCRYPTO
-#include <openssl/evp.h>
+/*
+ * The low-level SHA1_* calls: the EVP interface allocates a context and
+ * looks the digest up for every object, which cost more than hashing a
+ * small object. They use the same assembly (SHA extensions).
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+_Static_assert(sizeof(SHA_CTX) <= sizeof(((struct gs_sha1 *)0)->ossl),
+	       "SHA_CTX fits struct gs_sha1");
 #endif
 
 #define ROL(x, n) (((x) << (n)) | ((x) >> (32 - (n))))
@@ -36,12 +44,9 @@ static void block(struct gs_sha1 *c, const unsigned char *p)
 void gs_sha1_init(struct gs_sha1 *c)
 {
 #ifdef GS_HAVE_LIBCRYPTO
-	c->evp = EVP_MD_CTX_new();
-	if (c->evp && EVP_DigestInit_ex(c->evp, EVP_sha1(), NULL) == 1)
-		return;
-	EVP_MD_CTX_free(c->evp);
+	SHA1_Init((SHA_CTX *)c->ossl);
+	return;
 #endif
-	c->evp = NULL;
 	static const uint32_t iv[5] = { 0x67452301, 0xefcdab89, 0x98badcfe,
 					0x10325476, 0xc3d2e1f0 };
 	memcpy(c->h, iv, sizeof(iv));
@@ -51,10 +56,8 @@ void gs_sha1_init(struct gs_sha1 *c)
 void gs_sha1_update(struct gs_sha1 *c, const void *data, size_t len)
 {
 #ifdef GS_HAVE_LIBCRYPTO
-	if (c->evp) {
-		EVP_DigestUpdate(c->evp, data, len);
-		return;
-	}
+	SHA1_Update((SHA_CTX *)c->ossl, data, len);
+	return;
 #endif
 	const unsigned char *p = data;
 	size_t used = c->len % 64;
@@ -75,12 +78,8 @@ void gs_sha1_update(struct gs_sha1 *c, const void *data, size_t len)
 void gs_sha1_final(struct gs_sha1 *c, unsigned char out[20])
 {
 #ifdef GS_HAVE_LIBCRYPTO
-	if (c->evp) {
-		EVP_DigestFinal_ex(c->evp, out, NULL);
-		EVP_MD_CTX_free(c->evp);
-		c->evp = NULL;
-		return;
-	}
+	SHA1_Final(out, (SHA_CTX *)c->ossl);
+	return;
 #endif
 	uint64_t bits = c->len * 8;
 	unsigned char pad[72] = { 0x80 };

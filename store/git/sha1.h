@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* With libcrypto (SHA extensions where the CPU has them), else portable. */
+/*
+ * With libcrypto (SHA extensions where the CPU has them), else portable.
+ * Plain data, no allocation: a context may be copied to resume hashing.
+ */
 struct gs_sha1 {
-	void *evp; /* EVP_MD_CTX, when built with libcrypto */
+	_Alignas(8) unsigned char ossl[96]; /* SHA_CTX, with libcrypto */
 	uint32_t h[5];
 	uint64_t len;
 	unsigned char buf[64];
