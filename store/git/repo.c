@@ -137,11 +137,10 @@ fail:
 void gs_repo_close(struct gs_repo *r)
 {
 	bool inited = r->repo || r->odb;
-	for (int i = 0; i < 2; i++)
-		if (r->zs[i]) {
-			deflateEnd(r->zs[i]);
-			free(r->zs[i]);
-		}
+	if (r->zs) {
+		deflateEnd(r->zs);
+		free(r->zs);
+	}
 	free(r->ents);
 	free(r->set);
 	free(r->pack_dir);
@@ -214,6 +213,66 @@ static void object_id(git_object_t type, const void *data, size_t len,
 }
 
 /*
+ * Objects below this size (values, perms, commits, tree deltas) and all
+ * trees (mostly binary ids) go into the pack as zlib streams of stored
+ * blocks: deflate's fixed cost per stream (Huffman tables) was more than
+ * all the rest of a commit, for a few hundred bytes saved. `git repack
+ * -a -d -F` compresses them later.
+ */
+#define STORE_BELOW 4096u
+
+/* A zlib stream of stored blocks holding data; returns its size. */
+static size_t put_stored(unsigned char *p, const void *data, size_t len)
+{
+	const unsigned char *q = data;
+	size_t n = 0, left = len;
+	p[n++] = 0x78; /* deflate, 32K window */
+	p[n++] = 0x01; /* fastest, no dictionary; (0x7801 % 31 == 0) */
+	do {
+		size_t k = left < 65535 ? left : 65535;
+		p[n++] = k == left; /* BFINAL on the last, BTYPE 00 */
+		p[n++] = (unsigned char)k;
+		p[n++] = (unsigned char)(k >> 8);
+		p[n++] = (unsigned char)~k;
+		p[n++] = (unsigned char)(~k >> 8);
+		memcpy(p + n, q, k);
+		n += k, q += k, left -= k;
+	} while (left);
+	uLong a = adler32(1, data, (uInt)len);
+	p[n++] = (unsigned char)(a >> 24);
+	p[n++] = (unsigned char)(a >> 16);
+	p[n++] = (unsigned char)(a >> 8);
+	p[n++] = (unsigned char)a;
+	return n;
+}
+
+/* Level 1 through the reused z_stream; returns the size or -ENOMEM. */
+static long deflate_into(struct gs_repo *r, const void *data, size_t len,
+			 unsigned char *out, size_t cap)
+{
+	z_stream *zs = r->zs;
+	if (!zs) {
+		if (!(zs = calloc(1, sizeof(*zs))))
+			return -ENOMEM;
+		if (deflateInit2(zs, 1, Z_DEFLATED, 15, 8,
+				 Z_DEFAULT_STRATEGY) != Z_OK) {
+			free(zs);
+			return -ENOMEM;
+		}
+		r->zs = zs;
+	} else {
+		deflateReset(zs);
+	}
+	zs->next_in = (Bytef *)data;
+	zs->avail_in = (uInt)len;
+	zs->next_out = out;
+	zs->avail_out = (uInt)cap;
+	if (deflate(zs, Z_FINISH) != Z_STREAM_END)
+		return -ENOMEM;
+	return (long)zs->total_out;
+}
+
+/*
  * Appends one pack entry: type code (1-3 whole, 6 OFS_DELTA against the
  * entry at index base), payload compressed.
  */
@@ -236,7 +295,9 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 			return e;
 		r->pack.len = 12; /* header, filled in by gs_repo_dump */
 	}
-	uLongf zlen = compressBound((uLong)len);
+	size_t zlen = compressBound((uLong)len);
+	if (zlen < len + 6 + 5 * (len / 65535 + 1))
+		zlen = len + 6 + 5 * (len / 65535 + 1);
 	if ((e = gs_buf_reserve(&r->pack, 32 + zlen)))
 		return e;
 	size_t off = r->pack.len;
@@ -262,31 +323,14 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		memcpy(p + n, buf + pos, (size_t)(16 - pos));
 		n += (size_t)(16 - pos);
 	}
-	/*
-	 * Trees are mostly binary ids: not worth compressing. A small hash
-	 * table keeps deflateReset cheap for small objects.
-	 */
-	int zi = code == GIT_OBJECT_TREE;
-	z_stream *zs = r->zs[zi];
-	if (!zs) {
-		if (!(zs = calloc(1, sizeof(*zs))))
-			return -ENOMEM;
-		if (deflateInit2(zs, zi ? 0 : 1, Z_DEFLATED, 15, 2,
-				 Z_DEFAULT_STRATEGY) != Z_OK) {
-			free(zs);
-			return -ENOMEM;
-		}
-		r->zs[zi] = zs;
+	if (code == GIT_OBJECT_TREE || len < STORE_BELOW) {
+		n += put_stored(p + n, data, len);
 	} else {
-		deflateReset(zs);
+		long e2 = deflate_into(r, data, len, p + n, zlen);
+		if (e2 < 0)
+			return e2;
+		n += (size_t)e2;
 	}
-	zs->next_in = (Bytef *)data;
-	zs->avail_in = (uInt)len;
-	zs->next_out = p + n;
-	zs->avail_out = (uInt)zlen;
-	if (deflate(zs, Z_FINISH) != Z_STREAM_END)
-		return -ENOMEM;
-	n += zs->total_out;
 	r->pack.len += n;
 	struct gs_pack_entry *en = &r->ents[r->pending];
 	git_oid_cpy(&en->oid, id);

@@ -36,8 +36,8 @@ struct gs_repo {
 	bool fsync;
 	char *dir;                 /* owned */
 	unsigned npacks;           /* pack files in objects/pack */
-	void *zs[2];               /* z_streams (others, trees), reused: init
-				      costs more than a small object */
+	void *zs;                  /* z_stream for large objects, reused:
+					      init costs more than an object */
 };
 
 /* Opens or creates (bare, HEAD -> refs/heads/main) the repo at dir. */
