@@ -146,6 +146,7 @@ void gs_repo_close(struct gs_repo *r)
 	free(r->pack_dir);
 	free(r->dir);
 	gs_buf_free(&r->pack);
+	gs_buf_free(&r->text);
 	git_odb_free(r->odb);
 	git_repository_free(r->repo);
 	if (inited)

@@ -36,6 +36,7 @@ struct gs_repo {
 	bool fsync;
 	char *dir;                 /* owned */
 	unsigned npacks;           /* pack files in objects/pack */
+	struct gs_buf text;        /* the writer's commit text, reused */
 	void *zs;                  /* z_stream for large objects, reused:
 					      init costs more than an object */
 };
