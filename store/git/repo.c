@@ -200,19 +200,27 @@ static int set_grow(struct gs_repo *r)
 static void object_id(git_object_t type, const void *data, size_t len,
 		      git_oid *out)
 {
-	static const char *names[] = { [GIT_OBJECT_COMMIT] = "commit",
-				       [GIT_OBJECT_TREE] = "tree",
-				       [GIT_OBJECT_BLOB] = "blob" };
-	char hdr[32];
+	static const char *names[] = { [GIT_OBJECT_COMMIT] = "commit ",
+				       [GIT_OBJECT_TREE] = "tree ",
+				       [GIT_OBJECT_BLOB] = "blob " };
+	char hdr[48];
+	/* "<type> <len>\0" by hand: snprintf cost as much as a small hash */
+	size_t tl = strlen(names[type]), nl = 0;
+	char num[24];
+	size_t v = len;
+	do
+		num[sizeof(num) - ++nl] = (char)('0' + v % 10);
+	while ((v /= 10));
+	memcpy(hdr, names[type], tl);
+	memcpy(hdr + tl, num + sizeof(num) - nl, nl);
+	hdr[tl + nl] = '\0';
 	/* Git's object id, without libgit2's slower collision-detecting SHA-1 */
 	struct gs_sha1 c;
-	int hl = snprintf(hdr, sizeof(hdr), "%s %zu", names[type], len);
 	gs_sha1_init(&c);
-	gs_sha1_update(&c, hdr, (size_t)hl + 1);
+	gs_sha1_update(&c, hdr, tl + nl + 1);
 	gs_sha1_update(&c, data, len);
 	gs_sha1_final(&c, out->id);
 }
-
 /*
  * Objects below this size (values, perms, commits, tree deltas) and all
  * trees (mostly binary ids) go into the pack as zlib streams of stored
