@@ -31,6 +31,16 @@ struct gs_mnode {
 	/* a wide directory's last tree bytes, the base of the next delta */
 	char *last;
 	size_t lastlen;
+	/*
+	 * last's layout still holds (same children, same dot entries): a
+	 * new version is last with ids patched at known offsets, no
+	 * re-serialisation of the whole directory.
+	 */
+	bool layout_ok;
+	uint32_t toff;        /* this node's id in its parent's last */
+	uint32_t voff, poff;  /* .value and .perms ids in last */
+	/* dirty children, so that a write visits only the changed paths */
+	struct gs_mnode *dhead, *dnext, *dprev;
 };
 
 /* perms text -> blob id, and blob id -> parsed list */
@@ -142,8 +152,31 @@ static void node_free(struct gs_mnode *n)
 
 static void mark_dirty(struct gs_mnode *n)
 {
-	for (; n && !n->dirty; n = n->parent)
+	for (; n && !n->dirty; n = n->parent) {
 		n->dirty = true;
+		struct gs_mnode *p = n->parent;
+		if (p) {
+			n->dprev = NULL;
+			n->dnext = p->dhead;
+			if (p->dhead)
+				p->dhead->dprev = n;
+			p->dhead = n;
+		}
+	}
+}
+
+/* Takes n off its parent's dirty list (it is clean or going away). */
+static void dirty_unlink(struct gs_mnode *n)
+{
+	if (!n->dirty || !n->parent)
+		return;
+	if (n->dprev)
+		n->dprev->dnext = n->dnext;
+	else
+		n->parent->dhead = n->dnext;
+	if (n->dnext)
+		n->dnext->dprev = n->dprev;
+	n->dnext = n->dprev = NULL;
 }
 
 static int add_child(struct gs_mnode *parent, struct gs_mnode *c)
@@ -357,6 +390,7 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 				HASH_DEL(cur->children, x);
 				node_free(x);
 			}
+			cur->dhead = NULL;
 			cur->nchildren = 0;
 			cur->sorted_ok = false;
 			mark_dirty(cur);
@@ -364,6 +398,7 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 		}
 		struct gs_mnode *parent = cur->parent;
 		HASH_DEL(parent->children, cur);
+		dirty_unlink(cur);
 		parent->nchildren--;
 		parent->sorted_ok = false;
 		node_free(cur);
@@ -453,19 +488,81 @@ static int node_sort(struct gs_mirror *m, struct gs_mnode *n)
 			return e;
 	}
 	n->sorted_ok = true;
+	n->layout_ok = false;
+	return 0;
+}
+
+static int node_write(struct gs_mirror *m, struct gs_mnode *n);
+
+/* Writes n's dirty children; the list empties as they become clean. */
+static int write_children(struct gs_mirror *m, struct gs_mnode *n)
+{
+	int e;
+	while (n->dhead) {
+		struct gs_mnode *c = n->dhead;
+		if ((e = node_write(m, c)))
+			return e;
+	}
+	return 0;
+}
+
+/* Copies id into last at off; widens [*lo, *hi) to cover a change. */
+static void patch_id(struct gs_mnode *n, uint32_t off, const git_oid *id,
+		     size_t *lo, size_t *hi)
+{
+	if (!memcmp(n->last + off, id->id, GIT_OID_RAWSZ))
+		return;
+	memcpy(n->last + off, id->id, GIT_OID_RAWSZ);
+	if (off < *lo)
+		*lo = off;
+	if (off + GIT_OID_RAWSZ > *hi)
+		*hi = off + GIT_OID_RAWSZ;
+}
+
+/*
+ * A wide directory whose layout did not change: its dirty children's ids
+ * and its own two blobs' ids are patched into last, and the new tree is a
+ * delta of the old one over the changed range.
+ */
+static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
+{
+	size_t lo = n->lastlen, hi = 0;
+	int e;
+	while (n->dhead) {
+		struct gs_mnode *c = n->dhead;
+		if ((e = node_write(m, c)))
+			return e;
+		patch_id(n, c->toff, &c->tree, &lo, &hi);
+	}
+	patch_id(n, n->voff, &n->value, &lo, &hi);
+	patch_id(n, n->poff, &n->perms, &lo, &hi);
+	if (lo < hi) {
+		git_oid old = n->tree;
+		e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE, n->last,
+					      n->lastlen, &old, lo,
+					      n->lastlen - hi, &n->tree);
+		if (e) {
+			/* last no longer matches n->tree: start afresh */
+			free(n->last);
+			n->last = NULL;
+			n->layout_ok = false;
+			return e;
+		}
+	}
+	dirty_unlink(n);
+	n->dirty = false;
 	return 0;
 }
 
 static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 {
-	struct gs_mnode *c, *tmp;
 	int e;
 	if (!n->dirty)
 		return 0;
-	HASH_ITER(hh, n->children, c, tmp) {
-		if ((e = node_write(m, c)))
-			return e;
-	}
+	if (n->layout_ok && n->sorted_ok && n->last)
+		return node_patch(m, n);
+	if ((e = write_children(m, n)))
+		return e;
 	if (!n->sorted_ok && (e = node_sort(m, n)))
 		return e;
 	/* the dot entries, in Git order, merged into the sorted children */
@@ -493,6 +590,10 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 			memcpy(m->scratch + off + 7, dots[di].name, 7); /* + NUL */
 			memcpy(m->scratch + off + 14, dots[di].oid->id,
 			       GIT_OID_RAWSZ);
+			if (dots[di].oid == &n->value)
+				n->voff = (uint32_t)(off + 14);
+			else if (dots[di].oid == &n->perms)
+				n->poff = (uint32_t)(off + 14);
 			off += 14 + GIT_OID_RAWSZ;
 			di++;
 		}
@@ -503,6 +604,7 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 		off += 6 + ce.len;
 		m->scratch[off++] = '\0';
 		memcpy(m->scratch + off, ce.oid->id, GIT_OID_RAWSZ);
+		n->sorted[i]->toff = (uint32_t)off;
 		off += GIT_OID_RAWSZ;
 	}
 	if (n->nchildren < WIDE) {
@@ -515,15 +617,23 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 						  n->lastlen, &n->tree)
 			    : gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch,
 					    off, &n->tree);
-		char *keep = e ? NULL : realloc(n->last, off);
+		char *keep = e || off > UINT32_MAX ? NULL
+						   : realloc(n->last, off);
 		if (keep) {
 			memcpy(keep, m->scratch, off);
 			n->last = keep;
 			n->lastlen = off;
+			n->layout_ok = true;
+		} else if (!e) {
+			/* last must be n->tree's bytes, or no base at all */
+			free(n->last);
+			n->last = NULL;
+			n->layout_ok = false;
 		}
 	}
 	if (e)
 		return e;
+	dirty_unlink(n);
 	n->dirty = false;
 	return 0;
 }

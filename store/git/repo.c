@@ -397,30 +397,18 @@ static size_t put_copy(unsigned char *p, size_t off, size_t len)
 	return n;
 }
 
-int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
-			const void *data, size_t len, const git_oid *base,
-			const void *bdata, size_t blen, git_oid *out)
+/* The delta of data against the entry at index b: copy, insert, copy. */
+static int add_delta(struct gs_repo *r, unsigned type, const git_oid *id,
+		     const void *data, size_t len, long b, size_t blen,
+		     size_t pre, size_t suf)
 {
-	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
-		return -EINVAL;
-	object_id(type, data, len, out);
-	if (set_find(r, out) >= 0)
-		return 0;
-	long b = set_find(r, base);
-	/* copies are at most 16 MiB - 1 here; bigger objects go whole */
-	if (b < 0 || r->ents[b].depth >= DELTA_DEPTH_MAX || blen >= (1u << 24) ||
-	    len >= (1u << 24))
-		return add_entry(r, out, (unsigned)type, data, len, -1);
-	const unsigned char *x = bdata, *y = data;
-	size_t pre = 0, suf = 0, min = len < blen ? len : blen;
-	while (pre < min && x[pre] == y[pre])
-		pre++;
-	while (suf < min - pre && x[blen - 1 - suf] == y[len - 1 - suf])
-		suf++;
+	const unsigned char *y = data;
 	size_t mid = len - pre - suf;
 	if (mid > len / 2) /* little in common: not worth it */
-		return add_entry(r, out, (unsigned)type, data, len, -1);
-	unsigned char *d = malloc(32 + mid + mid / 127 + 1);
+		return add_entry(r, id, type, data, len, -1);
+	size_t need = 32 + mid + mid / 127 + 1;
+	unsigned char stackbuf[512];
+	unsigned char *d = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
 	if (!d)
 		return -ENOMEM;
 	size_t n = put_varint(d, blen);
@@ -435,9 +423,60 @@ int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
 	}
 	if (suf)
 		n += put_copy(d + n, blen - suf, suf);
-	int e = add_entry(r, out, 6, d, n, b);
-	free(d);
+	int e = add_entry(r, id, 6, d, n, b);
+	if (d != stackbuf)
+		free(d);
 	return e;
+}
+
+/* Whether base can be the base of a delta of len bytes; its index. */
+static long delta_base(struct gs_repo *r, const git_oid *base, size_t blen,
+		       size_t len)
+{
+	long b = set_find(r, base);
+	/* copies are at most 16 MiB - 1 here; bigger objects go whole */
+	if (b < 0 || r->ents[b].depth >= DELTA_DEPTH_MAX || blen >= (1u << 24) ||
+	    len >= (1u << 24))
+		return -1;
+	return b;
+}
+
+int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
+			const void *data, size_t len, const git_oid *base,
+			const void *bdata, size_t blen, git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	object_id(type, data, len, out);
+	if (set_find(r, out) >= 0)
+		return 0;
+	long b = delta_base(r, base, blen, len);
+	if (b < 0)
+		return add_entry(r, out, (unsigned)type, data, len, -1);
+	const unsigned char *x = bdata, *y = data;
+	size_t pre = 0, suf = 0, min = len < blen ? len : blen;
+	while (pre < min && x[pre] == y[pre])
+		pre++;
+	while (suf < min - pre && x[blen - 1 - suf] == y[len - 1 - suf])
+		suf++;
+	return add_delta(r, (unsigned)type, out, data, len, b, blen, pre, suf);
+}
+
+int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
+			      const void *data, size_t len,
+			      const git_oid *base, size_t pre, size_t suf,
+			      git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB ||
+	    pre + suf > len)
+		return -EINVAL;
+	object_id(type, data, len, out);
+	if (set_find(r, out) >= 0)
+		return 0;
+	long b = delta_base(r, base, len, len);
+	if (b < 0)
+		return add_entry(r, out, (unsigned)type, data, len, -1);
+	return add_delta(r, (unsigned)type, out, data, len, b, len, pre, suf);
 }
 
 static void be32(unsigned char *p, uint32_t v)

@@ -59,6 +59,15 @@ int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
 			const void *data, size_t len, const git_oid *base,
 			const void *bdata, size_t blen, git_oid *out);
 
+/*
+ * The same when the caller knows what changed: base had the same length,
+ * and data differs from it only in data[pre .. len - suf).
+ */
+int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
+			      const void *data, size_t len,
+			      const git_oid *base, size_t pre, size_t suf,
+			      git_oid *out);
+
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
 

@@ -277,3 +277,62 @@ Test(history, small_packs_are_merged)
 	nodes_free(&l);
 	gitstore_close(gs);
 }
+
+/*
+ * A wide directory's tree is patched in place while its children stay the
+ * same: rewrites of existing children (deep ones too), of the directory's
+ * own value, across pack boundaries and between additions and removals,
+ * must all show in Git and come back on recovery.
+ */
+Test(history, wide_directory_rewrites_keep_every_value)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	char path[64], val[64];
+	static char want[64][64];
+	for (int i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/w/%d/deep", i);
+		snprintf(want[i], sizeof(want[i]), "init%d", i);
+		commit_write(gs, 0, path, want[i]);
+	}
+	for (int i = 0; i < 2000; i++) {
+		int k = (i * 13) % 64;
+		snprintf(path, sizeof(path), "/w/%d/deep", k);
+		snprintf(want[k], sizeof(want[k]), "v%d", i);
+		commit_write(gs, 0, path, want[k]);
+		if (i % 97 == 0) {
+			snprintf(val, sizeof(val), "dir%d", i);
+			commit_write(gs, 0, "/w", val);
+		}
+		if (i % 500 == 250) { /* the set of children changes */
+			commit_write(gs, 0, "/w/extra", "e");
+			commit_rm(gs, 0, "/w/extra");
+		}
+		if (i % 700 == 0) /* the next writes start a new pack */
+			cr_assert_eq(gitstore_sync(gs), 0);
+	}
+	commit_write(gs, 0, "/w", "last");
+	cr_assert_eq(gitstore_close(gs), 0);
+	int st;
+	char *o = git_out(&fx, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+	/* one commit back: the value of /w before its last write */
+	o = git_out(&fx, &st, "show main~1:w/.value");
+	cr_assert_str_eq(o, "dir1940");
+	free(o);
+	o = git_out(&fx, &st, "show main:w/.value");
+	cr_assert_str_eq(o, "last");
+	free(o);
+	struct node_list l = { 0 };
+	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l, NULL);
+	cr_assert_null(nodes_find(&l, "/w/extra"));
+	for (int i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "/w/%d/deep", i);
+		const struct tnode *t = nodes_find(&l, path);
+		cr_assert_not_null(t, "%s", path);
+		cr_assert_str_eq(t->value, want[i], "%s", path);
+	}
+	nodes_free(&l);
+	gitstore_close(gs);
+}
