@@ -11,6 +11,7 @@
 #include "store/git/journal.h"
 #include "store/git/record.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -535,6 +536,13 @@ static int journal_one(void *ctx, const char *boot, const char *payload,
 {
 	struct jscan *js = ctx;
 	struct hist *h = js->h;
+	uint64_t seq;
+	if (len < 8)
+		return 0;
+	memcpy(&seq, payload, 8); /* the payload starts with it (LE) */
+	seq = le64toh(seq);
+	if (seq <= js->after)
+		return 0; /* in Git already: the usual case, made cheap */
 	/* a record may be in the journal twice (a retried flush) */
 	struct gs_record *r = calloc(1, sizeof(*r));
 	char *copy = malloc(len ? len : 1);
@@ -607,6 +615,23 @@ static int read_main(struct hist *h, git_oid *head, bool *exists)
 	return 0;
 }
 
+/* Xenstore-Seq of main's commit, 0 if unknown. */
+static uint64_t main_seq(struct hist *h)
+{
+	git_oid head;
+	bool exists, f;
+	git_commit *c;
+	uint64_t seq = 0;
+	if (read_main(h, &head, &exists) || !exists ||
+	    git_commit_lookup(&c, h->repo, &head)) {
+		h->err[0] = '\0'; /* read_main says it again after the scan */
+		return 0;
+	}
+	seq = trailer_u64(git_commit_message(c), "\nXenstore-Seq: ", &f);
+	git_commit_free(c);
+	return seq;
+}
+
 /* Commits: appended to what is loaded if main only moved forward. */
 static int update_commits(struct hist *h, const git_oid *head, bool exists)
 {
@@ -643,6 +668,11 @@ static int load_all(struct hist *h)
 		git_oid head;
 		bool exists;
 		e = 0;
+		/* Git only grows: what it held before the scan is a floor */
+		if (h->ngit)
+			js.after = h->v[h->ngit - 1].seq;
+		else
+			js.after = main_seq(h);
 		if (!stat(jdir, &st))
 			e = gs_journal_scan(&jr, journal_one, &js);
 		if (!e)
