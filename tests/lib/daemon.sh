@@ -10,7 +10,8 @@
 # Which daemon, from $XSD_TEST_DAEMON:
 #   peer      Debian's cxenstored via ../shared/peer/start-peer.sh (reference)
 #   opeer     Debian's oxenstored, the same way
-#   <path>    a daemon binary taking -N --socket PATH --no-persist
+#   <path>    a daemon binary taking -N --socket PATH --store DIR
+#             (XSD_NO_PERSIST=1: --no-persist instead)
 #   (unset)   $XSD_DAEMON_BIN, set by meson to the project's daemon
 # Without any, the test is skipped (exit 77, meson's "skip").
 # PEER_DIR overrides where start-peer.sh lives (default /work/shared/peer).
@@ -45,7 +46,13 @@ xsd_stop() {
 				sleep 0.1; _i=$((_i + 1))
 			done
 			kill -0 "$XSD_PID" 2>/dev/null && kill -9 "$XSD_PID" 2>/dev/null
-			wait "$XSD_PID" 2>/dev/null ;;
+			wait "$XSD_PID" 2>/dev/null
+			if [ -d "$XSD_DIR/store" ] &&
+			   ! git --git-dir="$XSD_DIR/store" fsck --no-progress >"$XSD_DIR/fsck.log" 2>&1; then
+				echo "FAIL: git fsck of the daemon's store:" >&2
+				cat "$XSD_DIR/fsck.log" >&2
+				_rc=1
+			fi ;;
 		esac
 		XSD_PID=""
 	fi
@@ -80,7 +87,11 @@ xsd_start() {
 	*)
 		XSD_KIND=bin
 		[ -x "$_which" ] || xsd_fail "$_which is not executable"
-		"$_which" -N --socket "$XSD_DIR/socket" --no-persist "$@" \
+		# the real mode: every commit persisted in a Git store, which
+		# xsd_stop checks with git fsck after the clean shutdown
+		_persist="--store $XSD_DIR/store"
+		[ "${XSD_NO_PERSIST:-0}" = 1 ] && _persist=--no-persist
+		"$_which" -N --socket "$XSD_DIR/socket" $_persist "$@" \
 			</dev/null >"$XSD_DIR/daemon.log" 2>&1 &
 		XSD_PID=$!
 		_i=0
