@@ -18,6 +18,7 @@
 #include "domain.h"
 #include "log.h"
 #include "ring_conn.h"
+#include "ring_state.h"
 #include "watch.h"
 #include "xenstored.h"
 
@@ -105,12 +106,25 @@ struct xsd_domain *xsd_domain_lookup(uint32_t domid)
 	return domain_add(domid);
 }
 
+struct xsd_domain *xsd_domain_create(uint32_t domid)
+{
+	struct xsd_domain *d = xsd_domain_find(domid);
+
+	return d ? d : domain_add(domid);
+}
+
 static void domain_del(struct xsd_domain *d)
 {
+	xsd_state_forget(d);
 	xsd_ring_detach(d);
 	HASH_DEL(domains, d);
 	ndomains--;
 	free(d);
+}
+
+void xsd_domain_drop(struct xsd_domain *d)
+{
+	domain_del(d);
 }
 
 int xsd_domain_init(bool introduce_dom0)
@@ -178,6 +192,7 @@ void xsd_domain_check_exc(void)
 			/* cxenstored: one event per shutdown until RESUME */
 			if (!d->shutdown) {
 				d->shutdown = true;
+				xsd_state_touch(d);
 				xsd_watch_fire_domain("@releaseDomain", d->domid);
 			}
 			continue;
@@ -228,6 +243,7 @@ int xsd_cmd_introduce(struct xsd_conn *c, const struct xsw_request *req,
 		return r == -ENOMEM ? r : -EINVAL;
 	}
 	d->introduced = true;
+	xsd_state_touch(d);
 	xsw_domain_path(domid, path, sizeof(path));
 	store_note_op(xsd.st, &who, STORE_OP_DOMAIN, path);
 	xsd_log("domain %u introduced", domid);
@@ -275,6 +291,7 @@ int xsd_cmd_resume(struct xsd_conn *c, const struct xsw_request *req,
 	if ((r = lookup_guest(req->u.domain.domid, &d)))
 		return r;
 	d->shutdown = false; /* the next shutdown fires @releaseDomain again */
+	xsd_state_touch(d);
 	return xsd_conn_ack(c, &req->hdr);
 }
 
@@ -293,6 +310,7 @@ int xsd_cmd_set_target(struct xsd_conn *c, const struct xsw_request *req,
 	if (!d || !xsd_domain_find(target))
 		return -ENOENT;
 	d->target = target;
+	xsd_state_touch(d);
 	/* connections of that domain act for target from now on */
 	for (struct xsd_conn *k = xsd.conns; k; k = k->next)
 		if (k->domid == domid)

@@ -31,6 +31,8 @@ struct xsd_domain {
 	bool shutdown; /* @releaseDomain already fired for its shutdown */
 	uint32_t quota[XSD_Q_COUNT]; /* SET_QUOTA for it; 0: the global one */
 	struct store_limits lim;     /* what the store applies to it */
+	bool state_dirty;            /* ring_state.c: save at the barrier */
+	struct xsd_domain *state_next;
 	UT_hash_handle hh;
 };
 
@@ -55,6 +57,11 @@ bool xsd_domain_known(uint32_t domid);
 struct xsd_domain *xsd_domain_lookup(uint32_t domid);
 /* The quota q (XSD_Q_*) in force for domid: its own, else the global. */
 uint32_t xsd_domain_quota(uint32_t domid, int q);
+
+/* The entry of domid, a new one (not introduced) if there is none. */
+struct xsd_domain *xsd_domain_create(uint32_t domid);
+/* Removes d from the table (its ring, not its nodes): a failed restore. */
+void xsd_domain_drop(struct xsd_domain *d);
 
 /*
  * VIRQ_DOM_EXC arrived: asks the backend about every introduced domain,

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "domain.h"
+#include "ring_state.h"
 #include "xenstored.h"
 
 #define SOFT_PREFIX "soft-"
@@ -61,6 +62,7 @@ int xsd_cmd_set_feature(struct xsd_conn *c, const struct xsw_request *req,
 	if (f & ~xsd_features_supported())
 		return -EINVAL;
 	d->features = f;
+	xsd_state_touch(d);
 	return xsd_conn_ack(c, &req->hdr);
 }
 
@@ -132,6 +134,7 @@ int xsd_cmd_set_quota(struct xsd_conn *c, const struct xsw_request *req,
 		if (q < 0)
 			return -EINVAL; /* soft-memory: global only */
 		d->quota[q] = req->u.set_quota.value;
+		xsd_state_touch(d);
 		return xsd_conn_ack(c, &req->hdr);
 	}
 	*slot = req->u.set_quota.value;

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "persist.h"
 #include "ring_conn.h"
+#include "ring_state.h"
 #include "sock.h"
 #include "watch.h"
 #include "xenstored.h"
@@ -65,6 +66,7 @@ static void on_barrier(uv_check_t *h)
 	int r;
 
 	(void)h;
+	xsd_state_save(); /* in the same journal write as the commits */
 	r = xsd_persist_flush();
 	if (r) {
 		/* nothing may be acknowledged that is not durable: keep the
@@ -83,6 +85,7 @@ static void shutdown_daemon(void)
 		return;
 	xsd.stopping = true;
 	xsd_log("shutting down");
+	xsd_state_save();
 	if (!xsd_persist_flush()) {
 		xsd_conn_flush_all();
 		xsd_ring_flush_all();
@@ -213,6 +216,11 @@ int main(int argc, char **argv)
 	}
 	if ((r = xsd_domain_init(!xsd.cfg.no_domain_init))) {
 		fprintf(stderr, "xenstored: domains: %s\n", strerror(-r));
+		return 1;
+	}
+	if ((r = xsd_state_restore())) {
+		fprintf(stderr, "xenstored: resuming domains: %s\n",
+			strerror(-r));
 		return 1;
 	}
 	if ((r = xsd_sock_listen(xsd.cfg.socket_path))) {

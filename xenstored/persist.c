@@ -94,6 +94,28 @@ void xsd_persist_submit(const struct store_commit *c)
 	}
 }
 
+void xsd_persist_put_state(uint32_t key, const void *data, size_t len)
+{
+	int r;
+
+	if (!gs)
+		return;
+	r = gitstore_put_state(gs, key, data, len);
+	/* a restart could not resume this domain: hold replies like a commit */
+	if (r && !append_error) {
+		append_error = r;
+		xsd_log("store: cannot journal the state of domain %u: %s",
+			key, gitstore_last_error(gs));
+	}
+}
+
+int xsd_persist_state_foreach(int (*fn)(void *ctx, uint32_t key,
+					const void *data, size_t len),
+			      void *ctx)
+{
+	return gs ? gitstore_state_foreach(gs, fn, ctx) : 0;
+}
+
 int xsd_persist_flush(void)
 {
 	int r;

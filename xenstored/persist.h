@@ -12,6 +12,7 @@
 #define XSD_PERSIST_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../store/store.h"
 #include "config.h"
@@ -21,6 +22,15 @@ int xsd_persist_init(const struct xsd_config *cfg, struct store *st);
 void xsd_persist_submit(const struct store_commit *c);
 /* 0 when every submitted commit is durable, else a negative errno. */
 int xsd_persist_flush(void);
+/*
+ * Daemon state for restarts (ring_state.h): durable with the next flush,
+ * len 0 deletes. Without a store (--no-persist) nothing is kept.
+ */
+void xsd_persist_put_state(uint32_t key, const void *data, size_t len);
+/* The state recovered with the store: fn per key (0 to go on). */
+int xsd_persist_state_foreach(int (*fn)(void *ctx, uint32_t key,
+					const void *data, size_t len),
+			      void *ctx);
 /*
  * One line on the store's health into buf (for CONTROL check); returns 0
  * when healthy, else the pending error (negative errno).

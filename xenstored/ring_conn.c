@@ -19,27 +19,10 @@
 #include "domain.h"
 #include "log.h"
 #include "ring_conn.h"
+#include "ring_int.h"
+#include "ring_state.h"
 #include "xenstored.h"
 
-struct xsd_ring {
-	struct xsd_domain *d;
-	struct xsw_ring_page *page;
-	bool dom0_page;    /* from map_dom0_ring: never unmapped by us */
-	uint32_t port;     /* local event channel port */
-	struct xsd_conn *conn; /* NULL while cut off */
-	xsw_ring_idx seen; /* parsed up to here; published at flush */
-	uint32_t err;      /* XSW_ERROR_* to publish when the conn closes */
-	bool stopped;      /* output backpressure: parse no more */
-	bool detaching;    /* closed by us: no error indicator */
-
-	struct xsd_outbuf *out; /* unsent output, oldest first */
-	struct xsd_outbuf *out_tail;
-	size_t out_off;         /* bytes of out already in the ring */
-
-	bool dirty, kicked;
-	struct xsd_ring *dirty_next, *kick_next;
-	UT_hash_handle hh; /* by port */
-};
 
 static struct xsd_backend *be;
 static uv_poll_t evt_poll;
@@ -50,7 +33,7 @@ static struct xsd_ring *dirty_list, *kick_list;
 static struct xsd_conn **dead_conns; /* closed, freed after the flush */
 static unsigned ndead, dead_cap;
 
-static void mark_dirty(struct xsd_ring *rc)
+void xsd_ring_mark_dirty(struct xsd_ring *rc)
 {
 	if (rc->dirty)
 		return;
@@ -100,7 +83,7 @@ static int ring_tp_write(struct xsd_conn *c, struct xsd_outbuf *chain,
 	while (chain->next)
 		chain = chain->next;
 	rc->out_tail = chain;
-	mark_dirty(rc);
+	xsd_ring_mark_dirty(rc);
 	return 0;
 }
 
@@ -141,6 +124,7 @@ static void ring_tp_close(struct xsd_conn *c)
 				rc->d->domid, e);
 			xsw_ring_set_error(rc->page, e);
 			be->ops->notify(be, rc->port);
+			xsd_state_touch(rc->d);
 		}
 	}
 	/* the caller may still look at c: free it after the flush stage */
@@ -156,7 +140,7 @@ static void ring_tp_close(struct xsd_conn *c)
 	dead_conns[ndead++] = c;
 }
 
-static const struct xsd_transport ring_transport = {
+const struct xsd_transport xsd_ring_transport = {
 	.name = "ring",
 	.write = ring_tp_write,
 	.read_stop = ring_tp_read_stop,
@@ -168,7 +152,7 @@ static int open_conn(struct xsd_ring *rc)
 {
 	struct xsd_domain *d = rc->d;
 
-	rc->conn = xsd_conn_new(&ring_transport, rc, d->domid, d->domid == 0);
+	rc->conn = xsd_conn_new(&xsd_ring_transport, rc, d->domid, d->domid == 0);
 	if (!rc->conn)
 		return -ENOMEM;
 	rc->conn->target = d->target;
@@ -194,7 +178,8 @@ static void ring_input(struct xsd_ring *rc)
 		}
 		if (!n)
 			return;
-		mark_dirty(rc);
+		xsd_ring_mark_dirty(rc);
+		xsd_state_touch(rc->d); /* its position moved: persist it */
 		xsd_conn_input(rc->conn, buf, (size_t)n);
 	}
 }
@@ -250,6 +235,7 @@ static void ring_reconnect(struct xsd_ring *rc)
 	xsw_ring_reset(rc->page);
 	xsw_ring_advertise(rc->page, rc->d->features);
 	xsd_log("domain %u: ring reconnected", rc->d->domid);
+	xsd_state_touch(rc->d);
 	if (open_conn(rc) == 0)
 		kick(rc);
 	be->ops->notify(be, rc->port);
@@ -263,7 +249,7 @@ static void ring_event(struct xsd_ring *rc)
 	}
 	if (!rc->conn)
 		return; /* cut off: ignored until it reconnects or dies */
-	mark_dirty(rc); /* the guest may have made room for output */
+	xsd_ring_mark_dirty(rc); /* the guest may have made room for output */
 	ring_input(rc);
 }
 
@@ -314,6 +300,41 @@ void xsd_ring_flush_all(void)
 	for (unsigned i = 0; i < ndead; i++)
 		xsd_conn_free(dead_conns[i]);
 	ndead = 0;
+}
+
+/* ---- for recovery (ring_state.c) ---- */
+
+void xsd_ring_cut_quietly(struct xsd_ring *rc)
+{
+	if (!rc->conn)
+		return;
+	rc->detaching = true;
+	xsd_conn_close(rc->conn, "was cut off before the restart");
+	rc->detaching = false;
+}
+
+int xsd_ring_queue_output(struct xsd_ring *rc, const void *data, size_t len)
+{
+	struct xsd_outbuf *b;
+
+	if (!rc->conn || !len)
+		return 0;
+	b = malloc(sizeof(*b) + len);
+	if (!b)
+		return -ENOMEM;
+	b->next = NULL;
+	b->len = b->cap = len;
+	memcpy(b->data, data, len);
+	rc->conn->out_inflight += len;
+	return ring_tp_write(rc->conn, b, len);
+}
+
+void xsd_ring_state_touch_output(void)
+{
+	/* output queued this iteration changes what a restart must resend */
+	for (struct xsd_conn *c = xsd.dirty; c; c = c->dirty_next)
+		if (c->tp == &xsd_ring_transport && c->tp_data)
+			xsd_state_touch(((struct xsd_ring *)c->tp_data)->d);
 }
 
 /* ---- life cycle ---- */

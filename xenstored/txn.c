@@ -33,6 +33,29 @@ void xsd_txn_abort_all(struct xsd_conn *c)
 	}
 }
 
+int xsd_txn_restore_stale(struct xsd_conn *c, uint32_t id)
+{
+	struct store_caller who = xsd_conn_caller(c);
+	struct xsd_txn *t;
+	int r;
+
+	if (!id || xsd_txn_find(c, id))
+		return -EINVAL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->id = id;
+	t->stale = true;
+	r = store_txn_begin(xsd.st, &who, t->id, &t->st);
+	if (r) {
+		free(t);
+		return r;
+	}
+	HASH_ADD(hh, c->txns, id, sizeof(t->id), t);
+	c->ntxns++;
+	return 0;
+}
+
 int xsd_cmd_txn_start(struct xsd_conn *c, const struct xsw_request *req,
 		      struct xsd_txn *cur)
 {
@@ -74,6 +97,12 @@ int xsd_cmd_txn_end(struct xsd_conn *c, const struct xsw_request *req,
 	if (!t)
 		return -ENOENT;
 	st = t->st;
+	if (t->stale) {
+		/* its reads may predate the restart: the client starts over */
+		txn_drop(c, t);
+		store_txn_abort(xsd.st, st);
+		return -EAGAIN;
+	}
 	txn_drop(c, t);
 	if (req->u.txn_end.commit)
 		r = store_txn_commit(xsd.st, st);

@@ -182,25 +182,13 @@ void xsd_watch_fire_domain(const char *name, uint32_t domid)
 	}
 }
 
-int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
-		  struct xsd_txn *txn)
+/* Links a new watch into its bucket and c's list. */
+static int watch_add(struct xsd_conn *c, const char *path, const char *token,
+		     int depth, bool relative, struct xsd_watch **out)
 {
-	const char *in = req->u.watch.path, *token = req->u.watch.token;
-	uint32_t q = xsd_domain_quota(c->domid, XSD_Q_WATCHES);
 	struct xsd_watch_bucket *b;
-	char path[XSW_PATH_BUF];
-	struct xsd_watch *w;
-	int r;
+	struct xsd_watch *w = calloc(1, sizeof(*w));
 
-	(void)txn;
-	r = xsw_path_resolve(c->domid, in, true, path);
-	if (r)
-		return r;
-	if (bucket_find(bucket_get(path, false), c, token))
-		return -EEXIST;
-	if (!c->privileged && q && c->nwatches >= q)
-		return -E2BIG;
-	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
 	w->path = strdup(path);
@@ -213,15 +201,49 @@ int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
 		return -ENOMEM;
 	}
 	w->conn = c;
-	w->depth = req->u.watch.depth;
-	w->relative = in[0] != '/' && in[0] != '@';
+	w->depth = depth;
+	w->relative = relative;
 	w->bucket = b;
 	DL_APPEND2(b->head, w, bprev, bnext);
 	b->n++;
 	DL_APPEND(c->watches, w);
 	c->nwatches++;
 	nwatches_total++;
+	*out = w;
+	return 0;
+}
 
+int xsd_watch_restore(struct xsd_conn *c, const char *path,
+		      const char *token, int depth, bool relative)
+{
+	struct xsd_watch *w;
+
+	if (bucket_find(bucket_get(path, false), c, token))
+		return -EEXIST;
+	return watch_add(c, path, token, depth, relative, &w);
+}
+
+int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
+		  struct xsd_txn *txn)
+{
+	const char *in = req->u.watch.path, *token = req->u.watch.token;
+	uint32_t q = xsd_domain_quota(c->domid, XSD_Q_WATCHES);
+	char path[XSW_PATH_BUF];
+	struct xsd_watch *w;
+	int r;
+
+	(void)txn;
+	r = xsw_path_resolve(c->domid, in, true, path);
+	if (r)
+		return r;
+	if (bucket_find(bucket_get(path, false), c, token))
+		return -EEXIST;
+	if (!c->privileged && q && c->nwatches >= q)
+		return -E2BIG;
+	r = watch_add(c, path, token, req->u.watch.depth,
+		      in[0] != '/' && in[0] != '@', &w);
+	if (r)
+		return r;
 	r = xsd_conn_ack(c, &req->hdr);
 	/* cxenstored fires once up front, after the reply */
 	if (!r)

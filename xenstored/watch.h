@@ -28,6 +28,12 @@ struct xsd_watch {
 };
 
 void xsd_watch_remove_all(struct xsd_conn *c);
+/*
+ * Recovery: registers a watch c had before a restart (path canonical, as
+ * in struct xsd_watch), without a reply or an event. 0 or -errno.
+ */
+int xsd_watch_restore(struct xsd_conn *c, const char *path,
+		      const char *token, int depth, bool relative);
 /* Fires the events of one commit (store_event list). */
 void xsd_watch_fire(const struct store_event *ev);
 /* Fires a special event ("@introduceDomain", "@releaseDomain"). */

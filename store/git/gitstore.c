@@ -186,6 +186,27 @@ int gitstore_append(struct gitstore *gs, const struct store_commit *c,
 	return 0;
 }
 
+int gitstore_put_state(struct gitstore *gs, uint32_t key, const void *data,
+		       size_t len)
+{
+	if (!gs->recovered)
+		return -EINVAL;
+	size_t mark = gs->batch.len;
+	int e = gs_state_encode(&gs->batch, key, data, len);
+	if (!e && (e = gs_state_set(&gs->state, key, data, len)))
+		gs->batch.len = mark;
+	if (e)
+		snprintf(gs->err, sizeof(gs->err), "state of %u: %s", key,
+			 strerror(-e));
+	return e;
+}
+
+int gitstore_state_foreach(struct gitstore *gs, gitstore_state_fn fn,
+			   void *ctx)
+{
+	return gs_state_foreach(gs->state, fn, ctx);
+}
+
 static int do_fsync(struct gitstore *gs, int fault)
 {
 	int e = fault ? fault : gs_journal_sync(&gs->journal);
@@ -199,6 +220,13 @@ int gitstore_flush(struct gitstore *gs)
 	int e = 0;
 	if (!gs->batch.len)
 		return 0;
+	/*
+	 * This write opens a new segment: it carries every key's latest
+	 * state, since the old segments go once Git holds their commits.
+	 */
+	if (gs->state && gs_journal_will_start(&gs->journal, gs->batch.len) &&
+	    (e = gs_state_encode_all(gs->state, &gs->batch)))
+		return e;
 	pthread_mutex_lock(&gs->lock);
 	int wfault = gs_fault_take(gs, GITSTORE_FAULT_JOURNAL_WRITE);
 	int sfault = gs_fault_take(gs, GITSTORE_FAULT_FSYNC);
@@ -302,6 +330,7 @@ int gitstore_close(struct gitstore *gs)
 	if (gs->repo.repo)
 		gs_repo_close(&gs->repo);
 	gs_buf_free(&gs->batch);
+	gs_state_free(&gs->state);
 	if (gs->lock_fd >= 0)
 		close(gs->lock_fd);
 	pthread_cond_destroy(&gs->wake_writer);

@@ -101,6 +101,25 @@ int gitstore_append(struct gitstore *gs, const struct store_commit *c,
  */
 int gitstore_flush(struct gitstore *gs);
 
+/*
+ * Daemon state (the domain table, each guest ring's position, watches,
+ * transactions and unsent output): opaque bytes per key, made durable by
+ * the same gitstore_flush() write as the commits appended before it, and
+ * never committed to Git. len 0 deletes the key. Every new journal segment
+ * starts with the latest value of every key, so none is lost when old
+ * segments go. Returns 0, -ENOMEM or -E2BIG.
+ */
+int gitstore_put_state(struct gitstore *gs, uint32_t key, const void *data,
+		       size_t len);
+/*
+ * After recovery: the latest value of every key found in the journal
+ * (fn returns 0 to go on). data is valid during the call only.
+ */
+typedef int (*gitstore_state_fn)(void *ctx, uint32_t key, const void *data,
+				 size_t len);
+int gitstore_state_foreach(struct gitstore *gs, gitstore_state_fn fn,
+			   void *ctx);
+
 /* Records flushed to the journal but not yet in Git (on disk). */
 uint64_t gitstore_lag(struct gitstore *gs);
 

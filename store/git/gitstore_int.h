@@ -15,6 +15,7 @@
 #include "mirror.h"
 #include "record.h"
 #include "repo.h"
+#include "state.h"
 
 struct gs_chunk {
 	struct gs_chunk *next;
@@ -48,6 +49,7 @@ struct gitstore {
 	uint64_t batch_last_seq;
 	uint64_t appended_seq;
 	uint64_t last_fsync_ns;
+	struct gs_state *state; /* latest daemon state per key */
 
 	/* shared, under lock */
 	pthread_mutex_t lock;

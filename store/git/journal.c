@@ -87,13 +87,20 @@ static int close_active(struct gs_journal *j)
 	return 0;
 }
 
-int gs_journal_start(struct gs_journal *j, uint64_t first_seq)
+/*
+ * A new segment's file: the header and, when given, its first records,
+ * written under a temporary name and renamed into place, so that a segment
+ * of the same name (one holding only state records) is replaced whole or
+ * not at all.
+ */
+int gs_journal_start_with(struct gs_journal *j, uint64_t first_seq,
+			  const char *data, size_t len)
 {
-	char name[4096];
+	char name[4096], tmp[4200];
 	close_active(j);
 	seg_name(j, first_seq, name, sizeof(name));
-	/* A leftover empty segment of the same name holds nothing: replace. */
-	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.new", name);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	char hdr[8 + 40];
@@ -102,29 +109,39 @@ int gs_journal_start(struct gs_journal *j, uint64_t first_seq)
 	hdr[4] = (char)blen;
 	hdr[5] = hdr[6] = hdr[7] = 0;
 	memcpy(hdr + 8, j->boot, blen);
-	if (write(fd, hdr, 8 + blen) != (ssize_t)(8 + blen)) {
+	if (write(fd, hdr, 8 + blen) != (ssize_t)(8 + blen) ||
+	    (len && write(fd, data, len) != (ssize_t)len) ||
+	    (j->dir_fsync && fdatasync(fd)) || rename(tmp, name)) {
 		int e = errno ? -errno : -EIO;
 		close(fd);
-		unlink(name);
+		unlink(tmp);
 		return e;
 	}
-	if (j->dir_fsync) {
-		fdatasync(fd);
+	if (j->dir_fsync)
 		fsync_dir(j);
-	}
 	j->fd = fd;
 	j->seg_first = first_seq;
 	j->seg_last = first_seq - 1;
-	j->off = (off_t)(8 + blen);
+	j->off = (off_t)(8 + blen + len);
 	return 0;
+}
+
+int gs_journal_start(struct gs_journal *j, uint64_t first_seq)
+{
+	return gs_journal_start_with(j, first_seq, NULL, 0);
+}
+
+bool gs_journal_will_start(const struct gs_journal *j, size_t len)
+{
+	return j->fd < 0 || (j->off + (off_t)len > GS_SEGMENT_MAX &&
+			     j->seg_last >= j->seg_first);
 }
 
 int gs_journal_write(struct gs_journal *j, const char *data, size_t len,
 		     uint64_t last_seq, int fault)
 {
 	int r;
-	if (j->fd < 0 || (j->off + (off_t)len > GS_SEGMENT_MAX &&
-			   j->seg_last >= j->seg_first)) {
+	if (gs_journal_will_start(j, len)) {
 		/* named after the batch's first record */
 		if ((r = gs_journal_start(j, j->seg_last + 1)))
 			return r;

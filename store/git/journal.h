@@ -42,6 +42,11 @@ void gs_journal_fini(struct gs_journal *j);
 
 /* Starts a new active segment whose first record will be first_seq. */
 int gs_journal_start(struct gs_journal *j, uint64_t first_seq);
+/* The same, its first records (data) in place before the name appears. */
+int gs_journal_start_with(struct gs_journal *j, uint64_t first_seq,
+			  const char *data, size_t len);
+/* True if writing len bytes now starts a new segment (see below). */
+bool gs_journal_will_start(const struct gs_journal *j, size_t len);
 
 /*
  * Writes data (whole framed records, the last one numbered last_seq) with

@@ -1,5 +1,6 @@
 /* record.c - journal record encoding, framing and decoding. */
 #include "record.h"
+#include "state.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -260,7 +261,13 @@ int gs_record_decode(const char *payload, size_t len, struct gs_record *out)
 {
 	struct rd r = { (const unsigned char *)payload, len, 0, 0 };
 	size_t nperms;
+	uint32_t key;
+	const char *data;
+	size_t dlen;
 	memset(out, 0, sizeof(*out));
+	/* not a commit: the writer skips it, recovery reads it (state.h) */
+	if (gs_state_decode(payload, len, &key, &data, &dlen))
+		return -EINVAL;
 	int e = parse(&r, out, &nperms);
 	if (e)
 		return e;

@@ -10,6 +10,16 @@ static int replay_one(void *ctx, const char *boot, const char *payload,
 {
 	struct gitstore *gs = ctx;
 	struct gs_record rec;
+	uint32_t key;
+	const char *data;
+	size_t dlen;
+	/*
+	 * Later records of a key replace earlier ones: the latest wins. The
+	 * state of another boot described guests that are gone with it.
+	 */
+	if (gs_state_decode(payload, len, &key, &data, &dlen))
+		return strcmp(boot, gs->boot) ? 0
+		       : gs_state_set(&gs->state, key, data, dlen);
 	int e = gs_record_decode(payload, len, &rec);
 	if (e)
 		return 0; /* CRC-checked yet undecodable: skip, as torn */
@@ -55,11 +65,20 @@ int gitstore_recover_nodes(struct gitstore *gs, gitstore_node_fn fn,
 	}
 	if ((e = gs_publish(gs)))
 		goto fail;
-	/* Everything old is in Git now (on disk): its journal can go. */
-	if ((e = gs_journal_drop_old(&gs->journal)) ||
-	    (e = gs_journal_start(&gs->journal, gs->head_seq + 1)))
+	/*
+	 * Everything old is in Git now (on disk): its journal can go, once
+	 * the new segment holds the daemon state the old ones carried.
+	 */
+	struct gs_buf snap = { 0 };
+	if (!(e = gs_state_encode_all(gs->state, &snap)))
+		e = gs_journal_start_with(&gs->journal, gs->head_seq + 1,
+					  snap.data, snap.len);
+	gs_buf_free(&snap);
+	if (e || (e = gs_journal_drop_old(&gs->journal)))
 		goto fail;
 	gs->git_seq = gs->flushed_seq = gs->appended_seq = gs->head_seq;
+	/* a first batch of state records only ends at the same seq */
+	gs->batch_last_seq = gs->head_seq;
 	if ((e = gs_mirror_walk(&gs->mirror, fn, ctx)))
 		goto fail;
 	if ((e = gs_writer_start(gs)))

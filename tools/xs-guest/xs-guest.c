@@ -4,7 +4,7 @@
  * xenbus driver does: requests with req ids, watch events queued as they
  * come between replies, transactions retried on EAGAIN.
  *
- *   xs-guest --dir DIR --domid N [--fresh] [commands...]
+ *   xs-guest --dir DIR --domid N [--fresh] [--timeout MS] [commands...]
  *
  * The ring file is kept when it exists (a later run continues the same
  * session); --fresh zeroes it, as a newly built domain has it.
@@ -29,7 +29,9 @@
 #include "dom0.h"
 #include "toolstack.h"
 
-#define REPLY_MS 5000
+/* How long a reply may take; --timeout raises it (a daemon restart). */
+static int reply_ms = 5000;
+#define REPLY_MS reply_ms
 #define MAX_EVENTS 1024
 
 struct event {
@@ -490,6 +492,7 @@ int main(int argc, char **argv)
 		{ "dir", required_argument, NULL, 'd' },
 		{ "domid", required_argument, NULL, 'n' },
 		{ "fresh", no_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -497,14 +500,15 @@ int main(int argc, char **argv)
 	int opt, r;
 	char line[8192];
 
-	while ((opt = getopt_long(argc, argv, "d:n:fh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:n:ft:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': sim_dir = optarg; break;
 		case 'n': domid = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'f': keep_ring = 0; break;
+		case 't': reply_ms = atoi(optarg) > 0 ? atoi(optarg) : 5000; break;
 		case 'h':
 			printf("usage: xs-guest --dir DIR --domid N [--fresh] "
-			       "[COMMAND...]\n%s", help_text);
+			       "[--timeout MS] [COMMAND...]\n%s", help_text);
 			return 0;
 		default:
 			return 1;
