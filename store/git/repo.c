@@ -35,17 +35,11 @@ int gs_git_error(int code, char *msg, size_t len)
 	}
 }
 
-struct packfile {
-	char name[64]; /* "pack-<sha>" */
-	off_t size;
-};
-
-/* The packs with an index in objects/pack; *out malloc'd. */
-static int list_packs(struct gs_repo *r, struct packfile **out, size_t *n)
+int gs_repo_list_packs(struct gs_repo *r, struct gs_packfile **out, size_t *n)
 {
 	DIR *d = opendir(r->pack_dir);
 	struct dirent *de;
-	struct packfile *v = NULL;
+	struct gs_packfile *v = NULL;
 	size_t cnt = 0, cap = 0;
 	if (!d)
 		return -errno;
@@ -56,7 +50,7 @@ static int list_packs(struct gs_repo *r, struct packfile **out, size_t *n)
 			continue;
 		if (cnt == cap) {
 			cap = cap ? 2 * cap : 64;
-			struct packfile *nv = realloc(v, cap * sizeof(*v));
+			struct gs_packfile *nv = realloc(v, cap * sizeof(*v));
 			if (!nv) {
 				free(v);
 				closedir(d);
@@ -82,9 +76,9 @@ static int list_packs(struct gs_repo *r, struct packfile **out, size_t *n)
 
 static unsigned count_packs(struct gs_repo *r)
 {
-	struct packfile *v;
+	struct gs_packfile *v;
 	size_t n;
-	if (list_packs(r, &v, &n))
+	if (gs_repo_list_packs(r, &v, &n))
 		return 0;
 	free(v);
 	return (unsigned)n;
@@ -137,6 +131,7 @@ fail:
 void gs_repo_close(struct gs_repo *r)
 {
 	bool inited = r->repo || r->odb;
+	gs_merge_abort(r);
 	if (r->zs) {
 		deflateEnd(r->zs);
 		free(r->zs);
@@ -161,8 +156,7 @@ static size_t oid_slot(const git_oid *id, size_t mask)
 	return (size_t)h & mask;
 }
 
-/* Index of id in the pack being built, or -1. */
-static long set_find(const struct gs_repo *r, const git_oid *id)
+long gs_repo_obj_find(const struct gs_repo *r, const git_oid *id)
 {
 	if (!r->setcap)
 		return -1;
@@ -285,8 +279,8 @@ static long deflate_into(struct gs_repo *r, const void *data, size_t len,
  * Appends one pack entry: type code (1-3 whole, 6 OFS_DELTA against the
  * entry at index base), payload compressed.
  */
-static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
-		     const void *data, size_t len, long base)
+/* Room for one more entry in the list and the set. */
+static int ents_reserve(struct gs_repo *r)
 {
 	int e;
 	if (2 * (r->pending + 1) > r->setcap && (e = set_grow(r)))
@@ -299,6 +293,39 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		r->ents = ents;
 		r->cap = cap;
 	}
+	return 0;
+}
+
+/* Appends to the entry list; room reserved. */
+static void ents_push(struct gs_repo *r, const git_oid *id, uint64_t off,
+		      uint32_t crc, uint32_t depth)
+{
+	struct gs_pack_entry *en = &r->ents[r->pending];
+	git_oid_cpy(&en->oid, id);
+	en->off = off;
+	en->crc = crc;
+	en->depth = depth;
+	size_t i = oid_slot(id, r->setcap - 1);
+	while (r->set[i])
+		i = (i + 1) & (r->setcap - 1);
+	r->set[i] = (uint32_t)++r->pending;
+}
+
+int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
+		    uint32_t crc)
+{
+	int e = ents_reserve(r);
+	if (!e)
+		ents_push(r, id, off, crc, 0);
+	return e;
+}
+
+static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
+		     const void *data, size_t len, long base)
+{
+	int e;
+	if ((e = ents_reserve(r)))
+		return e;
 	if (!r->pack.len) {
 		if ((e = gs_buf_reserve(&r->pack, 12)))
 			return e;
@@ -341,15 +368,8 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		n += (size_t)e2;
 	}
 	r->pack.len += n;
-	struct gs_pack_entry *en = &r->ents[r->pending];
-	git_oid_cpy(&en->oid, id);
-	en->off = off;
-	en->crc = (uint32_t)crc32(0, p, (uInt)n);
-	en->depth = base >= 0 ? r->ents[base].depth + 1 : 0;
-	size_t i = oid_slot(id, r->setcap - 1);
-	while (r->set[i])
-		i = (i + 1) & (r->setcap - 1);
-	r->set[i] = (uint32_t)++r->pending;
+	ents_push(r, id, off, (uint32_t)crc32(0, p, (uInt)n),
+		  base >= 0 ? r->ents[base].depth + 1 : 0);
 	return 0;
 }
 
@@ -359,7 +379,7 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
 		return -EINVAL;
 	object_id(type, data, len, out);
-	if (set_find(r, out) >= 0)
+	if (gs_repo_obj_find(r, out) >= 0)
 		return 0; /* once per pack; older packs may hold it too, harmless */
 	return add_entry(r, out, (unsigned)type, data, len, -1);
 }
@@ -433,7 +453,7 @@ static int add_delta(struct gs_repo *r, unsigned type, const git_oid *id,
 static long delta_base(struct gs_repo *r, const git_oid *base, size_t blen,
 		       size_t len)
 {
-	long b = set_find(r, base);
+	long b = gs_repo_obj_find(r, base);
 	/* copies are at most 16 MiB - 1 here; bigger objects go whole */
 	if (b < 0 || r->ents[b].depth >= DELTA_DEPTH_MAX || blen >= (1u << 24) ||
 	    len >= (1u << 24))
@@ -448,7 +468,7 @@ int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
 		return -EINVAL;
 	object_id(type, data, len, out);
-	if (set_find(r, out) >= 0)
+	if (gs_repo_obj_find(r, out) >= 0)
 		return 0;
 	long b = delta_base(r, base, blen, len);
 	if (b < 0)
@@ -471,7 +491,7 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 	    pre + suf > len)
 		return -EINVAL;
 	object_id(type, data, len, out);
-	if (set_find(r, out) >= 0)
+	if (gs_repo_obj_find(r, out) >= 0)
 		return 0;
 	long b = delta_base(r, base, len, len);
 	if (b < 0)
@@ -574,11 +594,58 @@ static int build_index(struct gs_repo *r, const unsigned char *packsum,
 	return 0;
 }
 
-int gs_repo_dump(struct gs_repo *r)
+static void sum_hex(const unsigned char *sum, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = 0; i < 20; i++) {
+		hex[2 * i] = digits[sum[i] >> 4];
+		hex[2 * i + 1] = digits[sum[i] & 15];
+	}
+	hex[40] = '\0';
+}
+
+int gs_repo_index_write(struct gs_repo *r, const unsigned char *sum)
 {
 	struct gs_buf idx = { 0 };
+	char hex[41], index[4200], tmp[4200];
+	int e;
+	sum_hex(sum, hex);
+	snprintf(index, sizeof(index), "%s/pack-%s.idx", r->pack_dir, hex);
+	snprintf(tmp, sizeof(tmp), "%s/tmp_idx_%s", r->pack_dir, hex);
+	if ((e = build_index(r, sum, &idx)) ||
+	    (e = write_file(tmp, idx.data, idx.len, NULL, 0, r->fsync)))
+		goto out;
+	if (rename(tmp, index)) {
+		e = -errno;
+		unlink(tmp);
+		goto out;
+	}
+	if (r->fsync) {
+		int fd = open(r->pack_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			fsync(fd);
+			close(fd);
+		}
+	}
+	r->pending = 0;
+	memset(r->set, 0, r->setcap * sizeof(*r->set));
+	/* a burst (recovery, a big transaction) must not pin its peak */
+	if (r->cap > 65536) {
+		free(r->ents);
+		free(r->set);
+		r->ents = NULL;
+		r->set = NULL;
+		r->cap = r->setcap = 0;
+	}
+out:
+	gs_buf_free(&idx);
+	return e;
+}
+
+int gs_repo_dump(struct gs_repo *r)
+{
 	unsigned char sum[20];
-	char hex[41], pack[4200], index[4200], tmp[4200];
+	char hex[41], pack[4200];
 	int e;
 	if (!r->pending)
 		return 0;
@@ -590,40 +657,21 @@ int gs_repo_dump(struct gs_repo *r)
 	gs_sha1_init(&c);
 	gs_sha1_update(&c, r->pack.data, r->pack.len);
 	gs_sha1_final(&c, sum);
-	for (int i = 0; i < 20; i++)
-		sprintf(hex + 2 * i, "%02x", sum[i]);
+	sum_hex(sum, hex);
 	snprintf(pack, sizeof(pack), "%s/pack-%s.pack", r->pack_dir, hex);
-	snprintf(index, sizeof(index), "%s/pack-%s.idx", r->pack_dir, hex);
-	snprintf(tmp, sizeof(tmp), "%s/tmp_idx_%s", r->pack_dir, hex);
 	/* the pack first: git only looks at packs that have an index */
 	if ((e = write_file(pack, r->pack.data, r->pack.len, sum, 20, r->fsync)))
 		return e;
-	if ((e = build_index(r, sum, &idx)) ||
-	    (e = write_file(tmp, idx.data, idx.len, NULL, 0, r->fsync))) {
+	if ((e = gs_repo_index_write(r, sum))) {
 		unlink(pack);
-		goto out;
-	}
-	if (rename(tmp, index)) {
-		e = -errno;
-		unlink(tmp);
-		unlink(pack);
-		goto out;
-	}
-	if (r->fsync) {
-		int fd = open(r->pack_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
+		return e;
 	}
 	r->pack.len = 0;
-	r->pending = 0;
+	if (r->pack.cap > (4u << 20))
+		gs_buf_free(&r->pack); /* same: do not keep a burst's size */
 	r->npacks++;
-	memset(r->set, 0, r->setcap * sizeof(*r->set));
 	git_odb_refresh(r->odb);
-out:
-	gs_buf_free(&idx);
-	return e;
+	return 0;
 }
 
 int gs_repo_set_main(struct gs_repo *r, const git_oid *commit)
@@ -654,114 +702,5 @@ int gs_repo_tag(struct gs_repo *r, const char *name, const git_oid *commit)
 	if (e)
 		return gs_git_error(e, NULL, 0);
 	git_reference_free(ref);
-	return 0;
-}
-
-static int cmp_size(const void *a, const void *b)
-{
-	off_t x = ((const struct packfile *)a)->size;
-	off_t y = ((const struct packfile *)b)->size;
-	return x < y ? -1 : x > y;
-}
-
-/* Copies every object listed in a v2 index into the pack being built. */
-static int copy_objects(struct gs_repo *r, git_odb *odb, const char *idxpath)
-{
-	int fd = open(idxpath, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	unsigned char hdr[8 + 1024];
-	if (read(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, "\377tOc", 4)) {
-		close(fd);
-		return -EIO;
-	}
-	const unsigned char *f = hdr + 8 + 4 * 255;
-	uint32_t n = (uint32_t)f[0] << 24 | f[1] << 16 | f[2] << 8 | f[3];
-	unsigned char *ids = malloc((size_t)n * 20 + 1);
-	if (!ids) {
-		close(fd);
-		return -ENOMEM;
-	}
-	ssize_t got = read(fd, ids, (size_t)n * 20);
-	close(fd);
-	int e = got == (ssize_t)n * 20 ? 0 : -EIO;
-	for (uint32_t i = 0; i < n && !e; i++) {
-		git_oid id, out;
-		git_odb_object *o;
-		git_oid_fromraw(&id, ids + 20 * i);
-		if ((e = git_odb_read(&o, odb, &id))) {
-			e = gs_git_error(e, NULL, 0);
-			break;
-		}
-		e = gs_repo_write(r, git_odb_object_type(o),
-				  git_odb_object_data(o),
-				  git_odb_object_size(o), &out);
-		git_odb_object_free(o);
-	}
-	free(ids);
-	return e;
-}
-
-int gs_repo_consolidate(struct gs_repo *r, unsigned max)
-{
-	struct packfile *v;
-	size_t n;
-	int e;
-	if (r->npacks <= max || r->pending)
-		return 0;
-	if ((e = list_packs(r, &v, &n)))
-		return e;
-	r->npacks = (unsigned)n;
-	if (n <= max) {
-		free(v);
-		return 0;
-	}
-	qsort(v, n, sizeof(*v), cmp_size);
-	/* the smallest packs, leaving max/2, within a memory budget */
-	size_t take = n - max / 2, k;
-	off_t bytes = 0;
-	for (k = 0; k < take && (k < 2 || bytes + v[k].size < (128 << 20)); k++)
-		bytes += v[k].size;
-	take = k;
-	/* a fresh handle: this one's pack list is dropped right after */
-	git_odb *odb;
-	char objects[4200], path[4300];
-	snprintf(objects, sizeof(objects), "%s/objects", r->dir);
-	if ((e = git_odb_open(&odb, objects))) {
-		free(v);
-		return gs_git_error(e, NULL, 0);
-	}
-	for (k = 0; k < take && !e; k++) {
-		snprintf(path, sizeof(path), "%s/%s.idx", r->pack_dir, v[k].name);
-		e = copy_objects(r, odb, path);
-	}
-	git_odb_free(odb);
-	if (!e)
-		e = gs_repo_dump(r);
-	if (e) {
-		/* drop what was copied: the old packs are all still there */
-		r->pack.len = 0;
-		r->pending = 0;
-		memset(r->set, 0, r->setcap * sizeof(*r->set));
-		free(v);
-		return e;
-	}
-	for (k = 0; k < take; k++) {
-		/* index first: Git never sees an index without its pack */
-		snprintf(path, sizeof(path), "%s/%s.idx", r->pack_dir, v[k].name);
-		unlink(path);
-		snprintf(path, sizeof(path), "%s/%s.pack", r->pack_dir, v[k].name);
-		unlink(path);
-	}
-	r->npacks -= (unsigned)take;
-	free(v);
-	/* a new odb: the old one may still list the removed packs */
-	git_odb *fresh;
-	if (!git_odb_open(&fresh, objects)) {
-		git_repository_set_odb(r->repo, fresh);
-		git_odb_free(r->odb);
-		r->odb = fresh;
-	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "record.h"
 
@@ -39,6 +40,7 @@ struct gs_repo {
 	struct gs_buf text;        /* the writer's commit text, reused */
 	void *zs;                  /* z_stream for large objects, reused:
 					      init costs more than an object */
+	struct gs_merge *merge;    /* owned; a pack merge under way, or NULL */
 };
 
 /* Opens or creates (bare, HEAD -> refs/heads/main) the repo at dir. */
@@ -74,9 +76,33 @@ int gs_repo_dump(struct gs_repo *r);
 /*
  * With more than max packs on disk, merges the smallest ones into one so
  * that the count stays near max/2 (each object is rewritten a logarithmic
- * number of times). Call with no pack being built (right after a dump).
+ * number of times). Entries are copied as they are (no inflating), into a
+ * new pack written in steps of about budget_ns each, so that the writer
+ * never stops for long: call again (after a publish, or when idle) while
+ * it returns 1. 0: no merge under way; negative errno: the merge was
+ * dropped, the old packs stay. Independent of the pack being built.
  */
-int gs_repo_consolidate(struct gs_repo *r, unsigned max);
+int gs_repo_consolidate(struct gs_repo *r, unsigned max, uint64_t budget_ns);
+/* Drops a merge under way (its temporary file); the old packs stay. */
+void gs_merge_abort(struct gs_repo *r);
+
+/* For pack_merge.c: */
+struct gs_packfile {
+	char name[64]; /* "pack-<sha>" */
+	off_t size;
+};
+/* The packs with an index in objects/pack; *out malloc'd. */
+int gs_repo_list_packs(struct gs_repo *r, struct gs_packfile **out, size_t *n);
+/* Index of id in r's entry list, or -1. */
+long gs_repo_obj_find(const struct gs_repo *r, const git_oid *id);
+/* Adds an entry (already in a pack's bytes at off) to r's list. */
+int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
+		    uint32_t crc);
+/*
+ * Writes the index of r's entry list for the pack with checksum sum
+ * (objects/pack/pack-<sum>.pack, already on disk), then empties the list.
+ */
+int gs_repo_index_write(struct gs_repo *r, const unsigned char *sum);
 
 /* Points refs/heads/main at commit. */
 int gs_repo_set_main(struct gs_repo *r, const git_oid *commit);

@@ -14,6 +14,11 @@
 #define PACK_BYTES_MAX (256u << 20)
 /* merge the smallest packs when there are more */
 #define PACKS_MAX 32u
+/*
+ * Work on a pack merge per publish, or per turn while idle: the loop blocks
+ * on the writer above lag_max, so the writer must never stop for long.
+ */
+#define MERGE_STEP_NS 10000000u
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
 
@@ -232,6 +237,18 @@ int gs_commit_boot(struct gitstore *gs)
 	return e;
 }
 
+/* Best effort: many small packs only slow readers down. */
+static void merge_step(struct gitstore *gs)
+{
+	int ce = gs_repo_consolidate(&gs->repo, PACKS_MAX, MERGE_STEP_NS);
+	if (ce < 0) {
+		pthread_mutex_lock(&gs->lock);
+		snprintf(gs->writer_msg, sizeof(gs->writer_msg),
+			 "pack consolidation: %s", strerror(-ce));
+		pthread_mutex_unlock(&gs->lock);
+	}
+}
+
 int gs_publish(struct gitstore *gs)
 {
 	if (!gs->pending_commits)
@@ -261,14 +278,7 @@ int gs_publish(struct gitstore *gs)
 	pthread_cond_broadcast(&gs->wake_loop);
 	pthread_mutex_unlock(&gs->lock);
 	gs_journal_gc(&gs->journal, gs->head_seq);
-	/* best effort: many small packs only slow readers down */
-	int ce = gs_repo_consolidate(&gs->repo, PACKS_MAX);
-	if (ce) {
-		pthread_mutex_lock(&gs->lock);
-		snprintf(gs->writer_msg, sizeof(gs->writer_msg),
-			 "pack consolidation: %s", strerror(-ce));
-		pthread_mutex_unlock(&gs->lock);
-	}
+	merge_step(gs);
 	return 0;
 }
 
@@ -360,6 +370,12 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&gs->lock);
 	for (;;) {
 		while (!gs->qhead && !gs->stop && !publish_due(gs)) {
+			if (gs->repo.merge) { /* idle: a merge goes on */
+				pthread_mutex_unlock(&gs->lock);
+				merge_step(gs);
+				pthread_mutex_lock(&gs->lock);
+				continue;
+			}
 			struct timespec ts;
 			uint64_t wait = gs->pending_commits
 				? gs->opts.pack_interval_ms : 60000;
