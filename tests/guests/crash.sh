@@ -7,7 +7,8 @@
 #   - every guest saw its increments acknowledged as 1, 2, ... N with no
 #     gap (none lost) and no repeat (none applied twice), and no error;
 #   - the counter in the store is N (nothing applied unacknowledged);
-#   - a watch set before the first kill fires after the last restart.
+#   - a watch set before the first kill fires after the last restart;
+#   - a transaction open at a kill ends with EAGAIN, its write not applied.
 #
 # Needs our daemon (XSD_DAEMON_BIN) and xs-guest (XS_GUEST).
 set -u
@@ -43,7 +44,7 @@ fail() {
 
 start_daemon() {
 	"$XSD_DAEMON_BIN" -N --socket "$DIR/socket" --store "$DIR/store" \
-		--backend "sim:$SIM" -V </dev/null >>"$DIR/daemon.log" 2>&1 &
+		--backend "sim:$SIM" -V </dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
 	DPID=$!
 	# the socket of a killed daemon stays: wait for an answer instead
 	i=0
@@ -131,6 +132,33 @@ for d in $GUESTS; do
 		FAILS=$((FAILS + 1))
 	fi
 done
+
+# a transaction open across a kill: its end answers EAGAIN, nothing applied
+[ "$(g 14 --fresh introduce)" = OK ] || fail "introduce 14"
+mkfifo "$DIR/tx.in"
+g 14 <"$DIR/tx.in" >"$DIR/tx.out" 2>&1 &
+TXG=$!
+WORKERS=$TXG
+exec 3>"$DIR/tx.in"
+printf 'txn-start\nwrite data/t in-txn\n' >&3
+i=0
+while [ "$(wc -l <"$DIR/tx.out")" -lt 2 ] && [ $i -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null
+start_daemon
+printf 'txn-commit\nread data/t\natomic-inc data/t\n' >&3
+exec 3>&-
+wait "$TXG"
+WORKERS=""
+got=$(tail -n +2 "$DIR/tx.out" | tr '\n' '|')
+if [ "$got" = "OK|ERR EAGAIN|ERR ENOENT|1 1|" ]; then
+	echo "ok   an open transaction ends with EAGAIN after the restart"
+else
+	echo "FAIL open transaction across the restart: [$got]"
+	FAILS=$((FAILS + 1))
+fi
 
 [ $FAILS -eq 0 ] || fail "$FAILS failure(s)"
 echo "PASS: $ROUNDS kill -9 rounds"
