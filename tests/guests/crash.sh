@@ -7,6 +7,9 @@
 #   - every guest saw its increments acknowledged as 1, 2, ... N with no
 #     gap (none lost) and no repeat (none applied twice), and no error;
 #   - the counter in the store is N (nothing applied unacknowledged);
+#   - a guest writing values of 3000 bytes (a request spans several ring
+#     fills, so kills land in the middle of one) sees every write succeed
+#     and the last one stored;
 #   - a watch set before the first kill fires after the last restart;
 #   - a transaction open at a kill ends with EAGAIN, its write not applied.
 #
@@ -44,7 +47,7 @@ fail() {
 
 start_daemon() {
 	"$XSD_DAEMON_BIN" -N --socket "$DIR/socket" --store "$DIR/store" \
-		--backend "sim:$SIM" -V </dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
+		--backend "sim:$SIM" -V -S 4000 </dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
 	DPID=$!
 	# the socket of a killed daemon stays: wait for an answer instead
 	i=0
@@ -80,6 +83,18 @@ for d in $GUESTS; do
 	g "$d" <"$DIR/in.$d" >"$DIR/out.$d" 2>"$DIR/err.$d" &
 	WORKERS="$WORKERS $!"
 done
+
+# requests larger than the ring: partial requests at the kills
+BIG=15
+PAD=$(printf '%3000s' '' | tr ' ' x)
+[ "$(g $BIG --fresh introduce)" = OK ] || fail "introduce $BIG"
+mkfifo "$DIR/in.big"
+(i=0; while [ ! -e "$DIR/stop" ]; do
+	i=$((i + 1)); echo "write data/big $i-$PAD"
+ done >"$DIR/in.big") &
+FEEDERS="$FEEDERS $!"
+g $BIG <"$DIR/in.big" >"$DIR/out.big" 2>&1 &
+WORKERS="$WORKERS $!"
 
 r=0
 while [ $r -lt "$ROUNDS" ]; do
@@ -120,6 +135,18 @@ for d in $GUESTS; do
 		FAILS=$((FAILS + 1))
 	fi
 done
+
+n=$(wc -l <"$DIR/out.big")
+v=$(xenstore-read "/local/domain/$BIG/data/big")
+if [ "$(grep -vc '^OK$' "$DIR/out.big")" != 0 ]; then
+	echo "FAIL large writes: $(grep -v '^OK$' "$DIR/out.big" | head -n 3)"
+	FAILS=$((FAILS + 1))
+elif [ "$v" != "$n-$PAD" ]; then
+	echo "FAIL large writes: ${v%%-*} stored after $n acknowledged"
+	FAILS=$((FAILS + 1))
+else
+	echo "ok   domain $BIG: $n writes of 3000 bytes, the last one stored"
+fi
 
 # watches are still registered: an event after the last restart
 for d in $GUESTS; do
