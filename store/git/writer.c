@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,6 +420,12 @@ static void *writer_main(void *arg)
 
 int gs_writer_start(struct gitstore *gs)
 {
+	/*
+	 * Recovery's peak (the tree read back from Git, replayed records)
+	 * is freed by now: give it back to the system instead of keeping it
+	 * in malloc's free lists for the daemon's whole life.
+	 */
+	malloc_trim(0);
 	int e = pthread_create(&gs->thread, NULL, writer_main, gs);
 	if (e)
 		return -e;
