@@ -22,6 +22,7 @@
 #include "repo.h"
 
 struct gs_mnode;
+struct gs_mwide;
 struct gs_perms_cache;
 
 struct gs_mirror {
@@ -31,6 +32,17 @@ struct gs_mirror {
 	git_oid empty_blob;
 	char *scratch;          /* tree serialisation buffer */
 	size_t scratch_cap;
+	/*
+	 * Every node but the root, by (parent, name): one table instead of a
+	 * hash table per directory keeps a node small (see mirror.c).
+	 */
+	struct gs_mnode **tab;
+	size_t tabcap, tabn;
+	struct gs_mnode **sortv; /* a narrow directory's sorted children */
+	size_t sortcap;
+	/* wide directories' cached state, most recently written first */
+	struct gs_mwide *whead, *wtail;
+	size_t wbytes;
 };
 
 /*
