@@ -263,6 +263,22 @@ static int ctl_quota_soft(struct xsd_conn *c, const struct xsw_request *req,
 	return xsd_conn_ack(c, &req->hdr);
 }
 
+/* store-fault <journal|fsync|pack> <ENAME> <count>: the error policy, tested live */
+static int ctl_store_fault(struct xsd_conn *c, const struct xsw_request *req,
+			   int argc, const char *const *argv)
+{
+	uint32_t count;
+	int err, r;
+
+	if (argc != 3 || xsw_parse_u32(argv[2], &count))
+		return -EINVAL;
+	err = xsw_error_from_name(argv[1]);
+	if (!err)
+		return -EINVAL;
+	r = xsd_persist_fault(argv[0], -err, count);
+	return r ? r : xsd_conn_ack(c, &req->hdr);
+}
+
 static int ctl_help(struct xsd_conn *, const struct xsw_request *, int,
 		    const char *const *);
 
@@ -274,6 +290,7 @@ static const struct control_cmd control_cmds[] = {
 	{ "print", ctl_print, "<string>" },
 	{ "quota", ctl_quota, "[set <name> <val>|<domid>]" },
 	{ "quota-soft", ctl_quota_soft, "[set <name> <val>]" },
+	{ "store-fault", ctl_store_fault, "journal|fsync|pack <ENAME> <count>" },
 	{ "help", ctl_help, "" },
 };
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../store/git/gitstore.h"
 #include "log.h"
@@ -126,9 +127,20 @@ int xsd_persist_flush(void)
 	if (append_error)
 		return append_error;
 	r = gitstore_flush(gs);
-	if (r)
+	if (r) {
+		/* an admin must hear of it even without -V, but not 10x/s */
+		static time_t last;
+		time_t now = time(NULL);
+
 		xsd_log("store: journal write failed, replies held: %s",
 			gitstore_last_error(gs));
+		if (now - last >= 10) {
+			fprintf(stderr, "xenstored: store: journal write failed, "
+				"replies held until it succeeds: %s\n",
+				gitstore_last_error(gs));
+			last = now;
+		}
+	}
 	return r;
 }
 
@@ -151,6 +163,32 @@ int xsd_persist_status(char *buf, size_t len)
 		 s.writer_error ? strerror(-s.writer_error) : "");
 	return append_error ? append_error
 	       : s.journal_error ? s.journal_error : s.writer_error;
+}
+
+int xsd_persist_fault(const char *point, int err, unsigned count)
+{
+	static const struct {
+		const char *name;
+		enum gitstore_fault point;
+	} points[] = {
+		{ "journal", GITSTORE_FAULT_JOURNAL_WRITE },
+		{ "fsync", GITSTORE_FAULT_FSYNC },
+		{ "pack", GITSTORE_FAULT_PACK_WRITE },
+	};
+
+	if (!gs)
+		return -ENOENT;
+	if (err >= 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+		if (!strcmp(point, points[i].name)) {
+			gitstore_inject_fault(gs, points[i].point, err, count);
+			xsd_log("store: injecting %s failures (%s) x%u", point,
+				strerror(-err), count);
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 void xsd_persist_close(void)

@@ -36,6 +36,12 @@ int xsd_persist_state_foreach(int (*fn)(void *ctx, uint32_t key,
  * when healthy, else the pending error (negative errno).
  */
 int xsd_persist_status(char *buf, size_t len);
+/*
+ * Makes the next count store operations at point ("journal", "fsync",
+ * "pack") fail with err (a negative errno): CONTROL store-fault, so that
+ * the error policy can be tested on the running daemon.
+ */
+int xsd_persist_fault(const char *point, int err, unsigned count);
 void xsd_persist_close(void);
 
 #endif
