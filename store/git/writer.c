@@ -11,8 +11,14 @@
 
 /* Publish early when this many objects wait in memory. */
 #define PENDING_OBJECTS_MAX 200000u
-/* ... or this many bytes (offsets stay 32-bit, memory stays bounded) */
-#define PACK_BYTES_MAX (256u << 20)
+/*
+ * ... or this many bytes: the pack being built is the writer's largest
+ * transient buffer (a 100k-node fill grew it to 16 MiB), and a few more
+ * packs cost little next to the daemon's size.
+ */
+#define PACK_BYTES_MAX (8u << 20)
+/* give freed memory back after a publish of at least this many bytes */
+#define TRIM_AFTER_BYTES (1u << 20)
 /* merge the smallest packs when there are more */
 #define PACKS_MAX 32u
 /*
@@ -257,6 +263,7 @@ int gs_publish(struct gitstore *gs)
 	pthread_mutex_lock(&gs->lock);
 	int e = gs_fault_take(gs, GITSTORE_FAULT_PACK_WRITE);
 	pthread_mutex_unlock(&gs->lock);
+	size_t bytes = gs->repo.pack.len;
 	if (!e)
 		e = gs_repo_dump(&gs->repo);
 	/* The ref moves only once its objects are in a pack on disk. */
@@ -280,6 +287,12 @@ int gs_publish(struct gitstore *gs)
 	pthread_mutex_unlock(&gs->lock);
 	gs_journal_gc(&gs->journal, gs->head_seq);
 	merge_step(gs);
+	/*
+	 * A burst's pack, journal chunks and decoded records are freed by
+	 * now; without this glibc keeps them in the arenas' free lists.
+	 */
+	if (bytes >= TRIM_AFTER_BYTES)
+		malloc_trim(0);
 	return 0;
 }
 
