@@ -41,8 +41,14 @@ LOG=$WORK/serial.log
 mode=${XEN_RECOVERY:-xfail}
 args="XENSTORED=${XENSTORED:-project}"
 [ "$mode" = skip ] && args="$args RECOVERY=0"
-"$HERE/boot.sh" "$WORK" "$LOG" $args
-echo "serial log: $LOG"
+# A run that reaches no verdict (TCG under load, seen as a dom0 stuck in
+# its early boot) is booted once more; a run with a failed check is not.
+for attempt in 1 2; do
+	"$HERE/boot.sh" "$WORK" "$LOG" $args
+	echo "serial log: $LOG"
+	grep -qE 'XENTEST RESULT: (PASS|FAIL)|CHECK FAIL' "$LOG" && break
+	[ $attempt = 1 ] && { echo "attempt 1 reached no verdict: booting once more"; cp "$LOG" "$LOG.1"; }
+done
 
 main=fail
 grep -q 'XENTEST RESULT: PASS' "$LOG" && ! grep -q 'XENTEST RESULT: FAIL' "$LOG" && main=pass
