@@ -1,0 +1,94 @@
+/*
+ * mirror_int.h - what mirror.c (nodes, loading, effects, walk),
+ * mirror_perms.c (the .perms blob cache) and mirror_write.c (tree
+ * serialisation, wide directories' cache) share. Not for use outside
+ * store/git/mirror*.c.
+ */
+#ifndef GS_MIRROR_INT_H
+#define GS_MIRROR_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mirror.h"
+
+/*
+ * One allocation per node, name inline: at 100k nodes the node is most of
+ * the writer's memory. Children are a list in creation order (first->prev
+ * is the last child) and are found through the mirror's table.
+ */
+struct gs_mnode {
+	struct gs_mnode *parent;
+	struct gs_mnode *first, *next, *prev;
+	/* dirty children, so that a write visits only the changed paths */
+	struct gs_mnode *dhead, *dnext;
+	struct gs_mwide *w; /* only while wide and recently written */
+	git_oid tree, value, perms;
+	uint32_t nchildren;
+	uint32_t toff;   /* this node's id in its parent's last */
+	uint32_t hash;   /* of (parent, name), for the table */
+	uint16_t namelen;
+	bool loaded : 1, dirty : 1;
+	bool ordered : 1; /* apply_order() moved it already */
+	char name[];
+};
+
+/*
+ * A wide directory's children in Git order and .order blob, kept while
+ * the set of children does not change (sorted once), and its last tree
+ * bytes, the base of the next delta.
+ */
+struct gs_mwide {
+	struct gs_mnode *node;
+	struct gs_mwide *lprev, *lnext; /* the mirror's recency list */
+	struct gs_mnode **sorted;
+	git_oid order;
+	char *last;
+	uint32_t lastlen;
+	uint32_t nsorted; /* entries allocated in sorted */
+	uint32_t voff, poff; /* .value and .perms ids in last */
+	bool sorted_ok, need_order;
+	/*
+	 * last's layout still holds (same children, same dot entries): a
+	 * new version is last with ids patched at known offsets, no
+	 * re-serialisation of the whole directory.
+	 */
+	bool layout_ok;
+};
+
+/*
+ * Takes n off its parent's dirty list (it is clean or going away). A
+ * write always takes the head; only a deletion searches.
+ */
+static inline void gs_mirror_dirty_unlink(struct gs_mnode *n)
+{
+	if (!n->dirty || !n->parent)
+		return;
+	struct gs_mnode **pp = &n->parent->dhead;
+	while (*pp != n)
+		pp = &(*pp)->dnext;
+	*pp = n->dnext;
+	n->dnext = NULL;
+}
+
+/* mirror.c: looks up a blob; the caller frees *out with git_blob_free(). */
+int gs_mirror_read_blob(struct gs_mirror *m, const git_oid *id,
+			git_blob **out);
+
+/* mirror_perms.c: the cache behind m->perms (owned by the mirror). */
+struct gs_perms_cache *gs_perms_cache_new(void);
+void gs_perms_cache_free(struct gs_perms_cache *pc);
+/* The blob id of p's .perms text, written to the repo on first use. */
+int gs_mirror_perms_oid(struct gs_mirror *m, const struct xsw_perm *p,
+			unsigned n, git_oid *out);
+/*
+ * The parsed list of blob id; *p points into the cache (owned by it,
+ * valid until gs_mirror_fini()).
+ */
+int gs_mirror_perms_get(struct gs_mirror *m, const git_oid *id,
+			const struct xsw_perm **p, unsigned *n);
+
+/* mirror_write.c: drops n's wide directory cache, if any. */
+void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n);
+
+#endif
