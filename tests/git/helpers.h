@@ -19,6 +19,9 @@ void fixture_init(struct fixture *f, const char *boot);
 void fixture_set_boot(struct fixture *f, const char *boot);
 void fixture_fini(struct fixture *f);
 
+/* Runs fn in a child that ends with SIGKILL, as a crashed daemon. */
+void crash_after(void (*fn)(void));
+
 /* Opens and recovers (into a node list, freed by the caller). */
 struct node_list {
 	size_t n;

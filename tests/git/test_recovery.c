@@ -30,22 +30,6 @@ static void teardown(void)
 
 TestSuite(recovery, .init = setup, .fini = teardown);
 
-/* Runs fn in a child that ends with SIGKILL, as a crashed daemon. */
-static void crash_after(void (*fn)(void))
-{
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		fn();
-		kill(getpid(), SIGKILL);
-		_exit(99);
-	}
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
-		  "child failed before its crash (status %d)", st);
-}
-
 /* Seqs of main's commits, oldest first, "0,1,2,". */
 static char *history(void)
 {

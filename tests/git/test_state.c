@@ -29,21 +29,6 @@ static void teardown(void)
 
 TestSuite(state, .init = setup, .fini = teardown);
 
-static void crash_after(void (*fn)(void))
-{
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		fn();
-		kill(getpid(), SIGKILL);
-		_exit(99);
-	}
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
-		  "child failed before its crash (status %d)", st);
-}
-
 /* The recovered state as "key=value;" in key order (keys below 16). */
 struct seen {
 	char v[16][64];
