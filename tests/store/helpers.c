@@ -133,13 +133,18 @@ int setp(struct store_txn *t, const struct store_caller *who,
 
 const char *perms(const char *path)
 {
+	return perms_in(NULL, path);
+}
+
+const char *perms_in(struct store_txn *t, const char *path)
+{
 	static char buf[256];
 	struct store_node_view v;
 	size_t o = 0;
 	unsigned i;
 	char one[16];
 
-	if (store_read(st, NULL, &dom0, path, &v))
+	if (store_read(st, t, &dom0, path, &v))
 		return NULL;
 	buf[0] = '\0';
 	for (i = 0; i < v.nperms; i++) {

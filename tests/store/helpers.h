@@ -46,5 +46,7 @@ int setp(struct store_txn *t, const struct store_caller *who,
 	 const char *path, const char *perms);
 /* Permissions of path as "n0,r1" into a static buffer. */
 const char *perms(const char *path);
+/* The same as a transaction sees it (t may be NULL). */
+const char *perms_in(struct store_txn *t, const char *path);
 
 #endif

@@ -32,26 +32,6 @@ static const char *tval(struct store_txn *t, const char *path)
 	return buf;
 }
 
-/* Permissions of path as the transaction sees them, "n0,r1". */
-static const char *tperms(struct store_txn *t, const char *path)
-{
-	static char buf[256];
-	struct store_node_view v;
-	size_t o = 0;
-	unsigned i;
-	char one[16];
-
-	if (store_read(st, t, &dom0, path, &v))
-		return NULL;
-	buf[0] = '\0';
-	for (i = 0; i < v.nperms; i++) {
-		one[xsw_perm_format(&v.perms[i], one)] = '\0';
-		o += snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? "," : "",
-			      one);
-	}
-	return buf;
-}
-
 Test(txn_snap, value_fixed_at_first_read)
 {
 	struct store_txn *t;
@@ -156,9 +136,9 @@ Test(txn_snap, perms_fixed_at_first_read)
 
 	cr_assert_eq(wr(NULL, &dom0, "/p", "1"), 0);
 	t = begin(&dom0, 1);
-	cr_assert_str_eq(tperms(t, "/p"), "n0");
+	cr_assert_str_eq(perms_in(t, "/p"), "n0");
 	cr_assert_eq(setp(NULL, &dom0, "/p", "r0,b1"), 0);
-	cr_assert_str_eq(tperms(t, "/p"), "n0");
+	cr_assert_str_eq(perms_in(t, "/p"), "n0");
 	cr_assert_str_eq(perms("/p"), "r0,b1");
 	cr_assert_eq(store_txn_commit(st, t), -EAGAIN);
 }
@@ -224,7 +204,7 @@ Test(txn_snap, read_only_unchanged_commits)
 	t = begin(&dom0, 1);
 	cr_assert_str_eq(tval(t, "/k/a"), "1");
 	cr_assert_str_eq(dir(t, &dom0, "/k"), "a");
-	cr_assert_str_eq(tperms(t, "/k"), "n0");
+	cr_assert_str_eq(perms_in(t, "/k"), "n0");
 	cr_assert_eq(wr(NULL, &dom0, "/other", "1"), 0);
 	nrecs = 0;
 	cr_assert_eq(store_txn_commit(st, t), 0);
