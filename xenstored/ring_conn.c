@@ -194,6 +194,15 @@ static void ring_output(struct xsd_ring *rc)
 	if (rc->page->req_cons != rc->seen) {
 		xsw_ring_consume(rc->page, rc->seen);
 		notify = true;
+		/*
+		 * A guest notifies only when it finds its earlier requests
+		 * consumed (Linux: prod <= req_cons), and we publish req_cons
+		 * only now: anything it wrote since we last looked came with no
+		 * event, so look again.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (*(volatile xsw_ring_idx *)&rc->page->req_prod != rc->seen)
+			kick(rc);
 	}
 	while (rc->out) {
 		struct xsd_outbuf *b = rc->out;
@@ -253,9 +262,17 @@ static void ring_event(struct xsd_ring *rc)
 	ring_input(rc);
 }
 
+/*
+ * Runs in the idle phase, before the loop polls. Replies to what it reads
+ * leave in the check phase, after the poll: so the handle stays active
+ * (poll does not block) until an iteration finds nothing to do.
+ */
 static void on_kick(uv_idle_t *h)
 {
-	uv_idle_stop(h);
+	if (!kick_list && !dirty_list) {
+		uv_idle_stop(h);
+		return;
+	}
 	while (kick_list) {
 		struct xsd_ring *rc = kick_list;
 
