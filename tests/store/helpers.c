@@ -154,3 +154,23 @@ const char *perms_in(struct store_txn *t, const char *path)
 	}
 	return buf;
 }
+
+struct store_txn *begin(const struct store_caller *who, uint32_t id)
+{
+	struct store_txn *t;
+
+	cr_assert_eq(store_txn_begin(st, who, id, &t), 0);
+	return t;
+}
+
+const char *tval(struct store_txn *t, const char *path)
+{
+	static char buf[128];
+	struct store_node_view v;
+
+	if (store_read(st, t, &dom0, path, &v))
+		return NULL;
+	memcpy(buf, v.value, v.len);
+	buf[v.len] = '\0';
+	return buf;
+}

@@ -48,5 +48,8 @@ int setp(struct store_txn *t, const struct store_caller *who,
 const char *perms(const char *path);
 /* The same as a transaction sees it (t may be NULL). */
 const char *perms_in(struct store_txn *t, const char *path);
+/* A transaction that must start; the value of path as t sees it (static). */
+struct store_txn *begin(const struct store_caller *who, uint32_t id);
+const char *tval(struct store_txn *t, const char *path);
 
 #endif

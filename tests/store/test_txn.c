@@ -8,26 +8,6 @@
 
 TestSuite(txn, .init = fx_setup, .fini = fx_teardown);
 
-static struct store_txn *begin(const struct store_caller *who, uint32_t id)
-{
-	struct store_txn *t;
-
-	cr_assert_eq(store_txn_begin(st, who, id, &t), 0);
-	return t;
-}
-
-static const char *tval(struct store_txn *t, const char *path)
-{
-	static char buf[128];
-	struct store_node_view v;
-
-	if (store_read(st, t, &dom0, path, &v))
-		return NULL;
-	memcpy(buf, v.value, v.len);
-	buf[v.len] = '\0';
-	return buf;
-}
-
 Test(txn, sees_own_writes_nothing_leaks)
 {
 	struct store_txn *t = begin(&dom0, 1);

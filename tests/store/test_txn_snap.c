@@ -12,26 +12,6 @@
 
 TestSuite(txn_snap, .init = fx_setup, .fini = fx_teardown);
 
-static struct store_txn *begin(const struct store_caller *who, uint32_t id)
-{
-	struct store_txn *t;
-
-	cr_assert_eq(store_txn_begin(st, who, id, &t), 0);
-	return t;
-}
-
-static const char *tval(struct store_txn *t, const char *path)
-{
-	static char buf[128];
-	struct store_node_view v;
-
-	if (store_read(st, t, &dom0, path, &v))
-		return NULL;
-	memcpy(buf, v.value, v.len);
-	buf[v.len] = '\0';
-	return buf;
-}
-
 Test(txn_snap, value_fixed_at_first_read)
 {
 	struct store_txn *t;
