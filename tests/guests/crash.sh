@@ -163,15 +163,20 @@ done
 # a transaction open across a kill: its end answers EAGAIN, nothing applied
 [ "$(g 14 --fresh introduce)" = OK ] || fail "introduce 14"
 mkfifo "$DIR/tx.in"
-g 14 <"$DIR/tx.in" >"$DIR/tx.out" 2>&1 &
+# created here: the guest's shell opens it only once the fifo has a writer,
+# and the wait below must not read a missing file as "done"
+: >"$DIR/tx.out"
+g 14 <"$DIR/tx.in" >>"$DIR/tx.out" 2>&1 &
 TXG=$!
 WORKERS=$TXG
 exec 3>"$DIR/tx.in"
 printf 'txn-start\nwrite data/t in-txn\n' >&3
 i=0
-while [ "$(wc -l <"$DIR/tx.out")" -lt 2 ] && [ $i -lt 100 ]; do
+while [ "$(wc -l <"$DIR/tx.out")" -lt 2 ] && [ $i -lt 400 ]; do
 	sleep 0.05; i=$((i + 1))
 done
+[ "$(wc -l <"$DIR/tx.out")" -ge 2 ] ||
+	fail "transaction not started in 20 s: $(cat "$DIR/tx.out")"
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null
 start_daemon
