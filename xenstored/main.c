@@ -73,6 +73,7 @@ static void on_barrier(uv_check_t *h)
 		 * replies queued and try again next iteration */
 		xsd_log("persistence flush failed: %s", strerror(-r));
 		uv_timer_start(&retry, on_retry, 100, 0);
+		xsd_ring_hold(); /* sleep until the timer, do not spin */
 		return;
 	}
 	xsd_conn_flush_all();

@@ -305,6 +305,18 @@ static void on_events(uv_poll_t *h, int status, int events)
 	}
 }
 
+void xsd_ring_hold(void)
+{
+	/*
+	 * on_kick keeps the loop from blocking while output waits for the
+	 * barrier; when the barrier itself failed, nothing changes before the
+	 * retry timer, so let the loop sleep until then (input still to
+	 * parse, kick_list, keeps it awake).
+	 */
+	if (be && !kick_list)
+		uv_idle_stop(&kick_idle);
+}
+
 void xsd_ring_flush_all(void)
 {
 	while (dirty_list) {

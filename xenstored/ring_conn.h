@@ -40,6 +40,12 @@ void xsd_ring_detach(struct xsd_domain *d);
 /* The backend's view of a domain: enum xsd_dom_state or -errno. */
 int xsd_ring_domain_state(uint32_t domid);
 
+/*
+ * The barrier failed: the output stays queued until the retry timer, so
+ * the loop may block until then instead of polling without a timeout.
+ */
+void xsd_ring_hold(void);
+
 /* The per-iteration output stage; see above. */
 void xsd_ring_flush_all(void);
 

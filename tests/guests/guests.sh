@@ -15,7 +15,8 @@ case "${XSD_TEST_DAEMON:-}" in peer|opeer) echo "SKIP: sim backend is ours" >&2;
 SIM=$(mktemp -d /tmp/xsd-sim.XXXXXX)
 # small quotas so that a guest reaches them quickly; dom0 is exempt
 xsd_start --backend "sim:$SIM" -E 30 -W 4 -t 2 -S 600
-trap 'rm -rf "$SIM"; xsd_on_exit' EXIT
+# xsd_on_exit keeps the exit status it finds in $?: give it the test's
+trap '_st=$?; rm -rf "$SIM"; (exit $_st); xsd_on_exit' EXIT
 
 FAILS=0
 g() { _d=$1; shift; "$XS_GUEST" --dir "$SIM" --domid "$_d" "$@"; }
