@@ -6,6 +6,7 @@
 
 #include "conn.h"
 #include "dispatch.h"
+#include "domain.h"
 #include "log.h"
 #include "txn.h"
 #include "watch.h"
@@ -89,10 +90,67 @@ static char *out_reserve(struct xsd_conn *c, size_t need)
 	return b->data + b->len;
 }
 
+/* The outstanding quota in force for c; 0: none (privileged: exempt). */
+static uint32_t outstanding_quota(const struct xsd_conn *c)
+{
+	return c->privileged ? 0 : xsd_domain_quota(c->domid, XSD_Q_OUTSTANDING);
+}
+
+/* A reply ends at offset end of the stream; 0 or -ENOMEM. */
+static int reply_push(struct xsd_conn *c, uint64_t end)
+{
+	uint32_t q;
+
+	if (c->privileged)
+		return 0; /* exempt: nothing to count */
+	if (c->nreplies == c->reply_cap) {
+		unsigned cap = c->reply_cap ? c->reply_cap * 2 : 32;
+		uint64_t *n = malloc(cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		for (unsigned i = 0; i < c->nreplies; i++)
+			n[i] = c->reply_end[(c->reply_head + i) % c->reply_cap];
+		free(c->reply_end);
+		c->reply_end = n;
+		c->reply_cap = cap;
+		c->reply_head = 0;
+	}
+	c->reply_end[(c->reply_head + c->nreplies) % c->reply_cap] = end;
+	c->nreplies++;
+	q = outstanding_quota(c);
+	if (q && c->nreplies >= q)
+		c->over_outstanding = true;
+	return 0;
+}
+
+/* Forgets replies written out; input may go on below the quota. */
+static void reply_pop(struct xsd_conn *c)
+{
+	uint32_t q;
+
+	while (c->nreplies && c->reply_end[c->reply_head] <= c->out_done) {
+		c->reply_head = (c->reply_head + 1) % c->reply_cap;
+		c->nreplies--;
+	}
+	q = outstanding_quota(c);
+	if (c->over_outstanding && (!q || c->nreplies < q) && !c->closing) {
+		c->over_outstanding = false;
+		if (c->tp->input_resume)
+			c->tp->input_resume(c);
+	}
+}
+
+unsigned xsd_conn_outstanding(const struct xsd_conn *c)
+{
+	return c->nreplies;
+}
+
 static int out_commit(struct xsd_conn *c, size_t len)
 {
 	c->out_tail->len += len;
 	c->out_queued += len;
+	c->out_total += len;
 	mark_dirty(c);
 	if (c->out_queued + c->out_inflight > XSD_OUT_HARD_CAP) {
 		/* a client that does not read loses its queue, not us memory */
@@ -111,6 +169,7 @@ static int queue_msg(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 {
 	struct xsw_hdr h = { type, req_id, tx_id, len };
 	char *p;
+	int r;
 
 	if (c->closing || c->doomed)
 		return -EPIPE;
@@ -122,7 +181,10 @@ static int queue_msg(struct xsd_conn *c, uint32_t type, uint32_t req_id,
 		memcpy(p + XSW_HDR_SIZE, payload, len);
 	if (xsd_log_tracing())
 		xsd_trace_msg(c->id, true, &h, p + XSW_HDR_SIZE);
-	return out_commit(c, XSW_HDR_SIZE + len);
+	r = out_commit(c, XSW_HDR_SIZE + len);
+	if (!r)
+		r = reply_push(c, c->out_total);
+	return r;
 }
 
 int xsd_conn_reply(struct xsd_conn *c, const struct xsw_hdr *req,
@@ -168,18 +230,25 @@ int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token)
 	return out_commit(c, XSW_HDR_SIZE + h.len);
 }
 
-void xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len)
+size_t xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len)
 {
+	size_t total = len;
+
 	while (len && !c->closing && !c->doomed) {
 		size_t used = 0;
-		int r = xsw_reader_feed(&c->rd, buf, len, &used);
+		int r;
+
+		/* over the quota: the next request waits (cxenstored) */
+		if (c->over_outstanding && !xsw_reader_pending(&c->rd))
+			return total - len;
+		r = xsw_reader_feed(&c->rd, buf, len, &used);
 
 		buf += used;
 		len -= used;
 		if (r < 0) {
 			xsd_conn_close(c, r == -E2BIG ? "payload too large"
 						     : "malformed input");
-			return;
+			return total;
 		}
 		if (r == 1) {
 			if (xsd_log_tracing())
@@ -190,11 +259,14 @@ void xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len)
 			break; /* cannot happen with a sane reader; do not spin */
 		}
 	}
+	return total;
 }
 
 void xsd_conn_written(struct xsd_conn *c, size_t bytes)
 {
 	c->out_inflight -= bytes < c->out_inflight ? bytes : c->out_inflight;
+	c->out_done += bytes;
+	reply_pop(c);
 	update_backpressure(c);
 }
 
@@ -277,6 +349,7 @@ void xsd_conn_free(struct xsd_conn *c)
 	DL_DELETE(xsd.conns, c);
 	xsd_outbuf_free_chain(c->out_head);
 	xsw_reader_reset(&c->rd);
+	free(c->reply_end);
 	free(c);
 }
 

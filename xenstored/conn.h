@@ -45,6 +45,11 @@ struct xsd_transport {
 	void (*read_start)(struct xsd_conn *c);
 	/* Starts closing; the transport calls xsd_conn_free() when done. */
 	void (*close)(struct xsd_conn *c);
+	/*
+	 * Optional: input that xsd_conn_input() left unread (over the
+	 * outstanding quota) may be read again now.
+	 */
+	void (*input_resume)(struct xsd_conn *c);
 };
 
 struct xsd_conn {
@@ -66,6 +71,17 @@ struct xsd_conn {
 	 * handler or while watches are being fired */
 	bool doomed;
 
+	/*
+	 * The outstanding quota (unprivileged domains, as cxenstored): replies
+	 * queued and not yet written out, counted by stream offsets (events
+	 * take bytes but are not counted).
+	 */
+	uint64_t out_total;  /* bytes ever queued */
+	uint64_t out_done;   /* bytes ever written by the transport */
+	uint64_t *reply_end; /* offsets where pending replies end, a ring */
+	unsigned reply_head, nreplies, reply_cap;
+	bool over_outstanding; /* input stops at a message boundary */
+
 	struct xsd_txn *txns; /* uthash by id */
 	unsigned ntxns;
 	uint32_t next_tx_id;
@@ -85,8 +101,15 @@ struct xsd_conn {
 /* Creates a connection and links it into xsd.conns. NULL on ENOMEM. */
 struct xsd_conn *xsd_conn_new(const struct xsd_transport *tp, void *tp_data,
 			      uint32_t domid, bool privileged);
-/* Feeds transport bytes; dispatches every whole message. */
-void xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len);
+/*
+ * Feeds transport bytes; dispatches every whole message. Returns the
+ * bytes taken: fewer than len only when the connection went over its
+ * outstanding quota (never for a privileged one); the transport keeps the
+ * rest and offers it again after tp->input_resume().
+ */
+size_t xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len);
+/* Replies queued for c and not yet written out (outstanding quota). */
+unsigned xsd_conn_outstanding(const struct xsd_conn *c);
 /*
  * Ends the connection: aborts its transactions, removes its watches,
  * drops queued output, asks the transport to close. Idempotent.

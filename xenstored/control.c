@@ -194,7 +194,7 @@ static int quota_domain(struct xsd_conn *c, const struct xsw_request *req,
 	struct xsd_conn *k;
 	struct text t = { .len = 0 };
 	struct mem_walk m = { 0, 0 };
-	unsigned ntxns = 0;
+	unsigned ntxns = 0, outst = 0;
 	uint32_t domid;
 
 	if (xsw_parse_u32(arg, &domid) || !xsd_domain_find(domid))
@@ -202,13 +202,15 @@ static int quota_domain(struct xsd_conn *c, const struct xsw_request *req,
 	m.domid = domid;
 	store_walk(xsd.st, "/", mem_walk_node, &m);
 	DL_FOREACH(xsd.conns, k)
-		if (k->domid == domid)
+		if (k->domid == domid) {
 			ntxns += k->ntxns;
+			outst += xsd_conn_outstanding(k);
+		}
 	text_add(&t, "Domain %u:\n", domid);
 	text_add(&t, "%-16s: %8u\n", "nodes", store_nodes_owned(xsd.st, domid));
 	text_add(&t, "%-16s: %8u\n", "watches", xsd_watch_count_domain(domid));
 	text_add(&t, "%-16s: %8u\n", "transactions", ntxns);
-	text_add(&t, "%-16s: %8u\n", "outstanding", 0u);
+	text_add(&t, "%-16s: %8u\n", "outstanding", outst);
 	text_add(&t, "%-16s: %8llu\n", "memory", (unsigned long long)m.bytes);
 	return text_send(c, req, &t);
 }

@@ -100,6 +100,11 @@ static void ring_tp_read_start(struct xsd_conn *c)
 	kick(rc);
 }
 
+static void ring_tp_input_resume(struct xsd_conn *c)
+{
+	kick(c->tp_data);
+}
+
 static void drop_output(struct xsd_ring *rc)
 {
 	xsd_outbuf_free_chain(rc->out);
@@ -146,6 +151,7 @@ const struct xsd_transport xsd_ring_transport = {
 	.read_stop = ring_tp_read_stop,
 	.read_start = ring_tp_read_start,
 	.close = ring_tp_close,
+	.input_resume = ring_tp_input_resume,
 };
 
 static int open_conn(struct xsd_ring *rc)
@@ -168,8 +174,10 @@ static void ring_input(struct xsd_ring *rc)
 	char buf[XSW_RING_SIZE];
 
 	while (rc->conn && !rc->conn->closing && !rc->conn->doomed &&
-	       !rc->stopped) {
-		int n = xsw_ring_peek(rc->page, &rc->seen, buf, sizeof(buf));
+	       !rc->stopped && !rc->conn->over_outstanding) {
+		xsw_ring_idx cons = rc->seen;
+		int n = xsw_ring_peek(rc->page, &cons, buf, sizeof(buf));
+		size_t used;
 
 		if (n < 0) {
 			rc->err = XSW_ERROR_RINGIDX;
@@ -178,9 +186,13 @@ static void ring_input(struct xsd_ring *rc)
 		}
 		if (!n)
 			return;
+		/* over the outstanding quota, the rest stays in the ring */
+		used = xsd_conn_input(rc->conn, buf, (size_t)n);
+		if (!used)
+			return;
+		rc->seen += (xsw_ring_idx)used;
 		xsd_ring_mark_dirty(rc);
 		xsd_state_touch(rc->d); /* its position moved: persist it */
-		xsd_conn_input(rc->conn, buf, (size_t)n);
 	}
 }
 
@@ -355,6 +367,7 @@ int xsd_ring_queue_output(struct xsd_ring *rc, const void *data, size_t len)
 	b->len = b->cap = len;
 	memcpy(b->data, data, len);
 	rc->conn->out_inflight += len;
+	rc->conn->out_total += len; /* stream offsets count it (conn.h) */
 	return ring_tp_write(rc->conn, b, len);
 }
 

@@ -89,6 +89,24 @@ check "GET_QUOTA of a domain without its own: the global" 4 "$(g 5 'dom0 GET_QUO
 check "quota of an unknown domain" "ERR ENOENT" "$(g 5 'dom0 GET_QUOTA 42 nodes')"
 check "GET_QUOTA is dom0's" "ERR EACCES" "$(g 9 'get-quota nodes')"
 
+# --- outstanding quota: a guest that does not read its replies stops
+# being read (cxenstored's domain_can_read), the others are served, and
+# it is served again as it reads
+xenstore-write /local/domain/5/big "$(head -c 500 /dev/zero | tr '\0' b)"
+g 5 'dom0 SET_QUOTA 5 outstanding 4' >/dev/null
+# 20 READs of a 500-byte value: the reply ring holds one and a half
+taken=$(g 5 'flood 20 big 300')
+check "over the outstanding quota, the ring is not read on" "20 5" "$taken"
+check "CONTROL quota counts its outstanding replies" 4 \
+	"$(/usr/lib/xen-4.17/bin/xenstore-control quota 5 | sed -n 's/^outstanding *: *//p')"
+check "another guest is served meanwhile" "$(lines OK 1)" "$(g 6 'write out 1' 'read out')"
+check "dom0 is served meanwhile" 1 "$(xenstore-read /local/domain/6/out)"
+check "served again as it reads its replies" "$(lines 20 OK)" "$(g 5 'drain 20' 'write after 1')"
+check "nothing outstanding after" 0 \
+	"$(/usr/lib/xen-4.17/bin/xenstore-control quota 5 | sed -n 's/^outstanding *: *//p')"
+# (its own value cannot be unset: give it the global one back)
+g 5 "dom0 SET_QUOTA 5 outstanding $(g 5 'dom0 GET_QUOTA outstanding')" 'rm big' 'rm after' >/dev/null
+
 # --- watches from a guest: relative events, depth, visibility
 check "watch relative" "$(lines OK 'data wd')" "$(g 5 'watch data wd' 'wait-event wd 1000')"
 xenstore-write /local/domain/5/data/y 2

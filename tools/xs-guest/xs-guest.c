@@ -351,6 +351,64 @@ static int reconnect(void)
 	return 0;
 }
 
+/*
+ * A guest that does not read its replies: n READs of path sent back to
+ * back; after ms, prints how many were sent and how many the daemon took
+ * from the ring (its outstanding quota stops it). The replies stay for
+ * `drain`.
+ */
+static void flood(int n, const char *path, int ms)
+{
+	uint32_t len = (uint32_t)strlen(path) + 1;
+	struct xsw_hdr h = { XSW_READ, 0, cur_tx, len };
+	char m[XSW_HDR_SIZE + XSW_PAYLOAD_MAX];
+	xsw_ring_idx start = __atomic_load_n(&g.page->req_cons, __ATOMIC_SEQ_CST);
+	int sent = 0;
+
+	if (len > XSW_PAYLOAD_MAX) {
+		printf("ERR E2BIG\n");
+		return;
+	}
+	memcpy(m + XSW_HDR_SIZE, path, len);
+	for (; sent < n; sent++) {
+		h.req_id = next_req++;
+		memcpy(m, &h, XSW_HDR_SIZE);
+		if (guest_ring_send(&g, m, XSW_HDR_SIZE + len, 500))
+			break;
+	}
+	usleep((useconds_t)ms * 1000);
+	printf("%d %u\n", sent,
+	       (__atomic_load_n(&g.page->req_cons, __ATOMIC_SEQ_CST) - start) /
+		       (XSW_HDR_SIZE + len));
+}
+
+/* Reads n replies (events are queued); prints how many came. */
+static int drain(int n)
+{
+	struct timespec t0, t1;
+	struct xsw_hdr rh;
+	char *body;
+	int got = 0, r = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (got < n) {
+		r = rx_pump(&rh, &body);
+		if (r < 0)
+			break;
+		if (r == 1) {
+			got++;
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if ((t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000 > REPLY_MS)
+			break;
+		guest_ring_wait(&g, 20);
+	}
+	printf("%d\n", got);
+	return r < 0 ? r : 0;
+}
+
 static const char help_text[] =
 "read P | write P VALUE... | mkdir P | rm P | ls P | getperms P\n"
 "setperms P PERM... | watch P TOKEN [DEPTH] | unwatch P TOKEN\n"
@@ -361,6 +419,8 @@ static const char help_text[] =
 "   (dom0's part: over $XENSTORED_PATH / the sim directory)\n"
 "reconnect | error | wait-error [MS] | features\n"
 "hostile idx|rsp|len|garbage [N] | sleep MS | quit\n"
+"flood N P MS (N READs, replies left unread: prints sent, taken)\n"
+"drain N (reads N replies: prints how many came)\n"
 "dom0 TYPE ARG... (raw request over $XENSTORED_PATH, e.g. SET_QUOTA)\n"
 "dom0-watch PATH TOKEN [DEPTH] COUNT MS (prints COUNT events' paths)\n";
 
@@ -469,6 +529,10 @@ static int run(char *line)
 		printf("%u\n", g.page->server_features);
 	else if (IS("hostile") && n >= 2)
 		hostile(a[1], n > 2 ? atoi(a[2]) : 0);
+	else if (IS("flood") && n == 4)
+		flood(atoi(a[1]), a[2], atoi(a[3]));
+	else if (IS("drain") && n == 2)
+		r = drain(atoi(a[1]));
 	else if (IS("sleep") && n == 2)
 		usleep((useconds_t)atoi(a[1]) * 1000);
 	else if (IS("dom0") && n >= 2)
