@@ -23,6 +23,13 @@ uint32_t store_nodes_owned(const struct store *st, uint32_t domid)
 	return n > 0 ? (uint32_t)n : 0;
 }
 
+uint64_t store_memory_owned(const struct store *st, uint32_t domid)
+{
+	int64_t m = owner_mem_get(st, domid);
+
+	return m > 0 ? (uint64_t)m : 0;
+}
+
 static void view_of(const struct snode *n, const char *path,
 		    struct store_node_view *v)
 {

@@ -56,6 +56,7 @@ struct owner_count {
 	UT_hash_handle hh;
 	uint32_t domid;
 	int64_t count;
+	int64_t mem; /* store_node_memory() of the nodes counted */
 };
 
 /* Records of the commit being built; strings live in arena (offsets). */
@@ -119,8 +120,9 @@ void tree_delete(struct store *st, struct snode *n, const char *path,
 		 tree_del_fn ev, void *ctx);
 void tree_move_last(struct snode *n);
 void tree_free_all(struct store *st);
-void owner_add(struct store *st, uint32_t domid, int64_t delta);
+void owner_add(struct store *st, uint32_t domid, int64_t delta, int64_t mem);
 int64_t owner_get(const struct store *st, uint32_t domid);
+int64_t owner_mem_get(const struct store *st, uint32_t domid);
 const char *path_basename(const char *path);
 size_t path_parent_len(const char *path, size_t len);
 unsigned path_depth(const char *path);
@@ -165,9 +167,12 @@ int txn_remove(struct store *st, struct store_txn *t, const char *path,
 	       bool exact);
 void txn_fire(struct store_txn *t, const char *path, bool exact);
 void txn_op(struct store_txn *t, enum store_op_kind kind, const char *path);
-void txn_owner_delta(struct store_txn *t, uint32_t domid, int delta);
+void txn_owner_delta(struct store_txn *t, uint32_t domid, int delta,
+		     int64_t mem);
 int64_t txn_owner_get(const struct store *st, const struct store_txn *t,
 		      uint32_t domid);
+int64_t txn_owner_mem_get(const struct store *st, const struct store_txn *t,
+			  uint32_t domid);
 void txn_fail(struct store_txn *t, int err);
 
 #endif

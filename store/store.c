@@ -194,6 +194,30 @@ static int64_t owned(const struct opctx *c, uint32_t domid)
 		    : owner_get(c->st, domid);
 }
 
+/*
+ * The memory quota: an unprivileged caller's own nodes may not grow past
+ * it (cxenstored's domain_memory_add_chk answers ENOMEM). Shrinking is
+ * always allowed, so that a domain over it can free memory.
+ */
+static bool mem_ok(const struct opctx *c, uint32_t owner, int64_t growth)
+{
+	uint32_t max = store_limits_of(c->st, c->who)->memory;
+	int64_t cur;
+
+	if (!unpriv(c) || !max || owner != c->who->domid || growth <= 0)
+		return true;
+	cur = c->t ? txn_owner_mem_get(c->st, c->t, owner)
+		   : owner_mem_get(c->st, owner);
+	return cur + growth <= (int64_t)max;
+}
+
+static int64_t view_mem(const char *path, unsigned nperms, uint32_t len)
+{
+	return (int64_t)store_node_memory(strlen(path),
+					  strlen(path_basename(path)), nperms,
+					  len);
+}
+
 static void begin(struct opctx *c)
 {
 	if (!c->t)
@@ -225,11 +249,24 @@ static void fire(struct opctx *c, const char *path, bool exact,
 static int put(struct opctx *c, struct nview *v, const void *value,
 	       uint32_t len, const struct xsw_perm *perms, unsigned n)
 {
+	int64_t old_mem = view_mem(v->path, v->nperms, v->len);
+	int64_t new_mem = view_mem(v->path, n, len);
+	uint32_t old_owner = v->nperms ? v->perms[0].domid : UINT32_MAX;
+	uint32_t new_owner = n ? perms[0].domid : UINT32_MAX;
 	int err;
 
-	if (c->t)
-		return txn_write(c->st, c->t, v->path, false, value, len,
-				 perms, n);
+	if (!mem_ok(c, new_owner,
+		    new_mem - (old_owner == new_owner ? old_mem : 0)))
+		return -ENOMEM;
+	if (c->t) {
+		err = txn_write(c->st, c->t, v->path, false, value, len,
+				perms, n);
+		if (!err && old_owner != UINT32_MAX)
+			txn_owner_delta(c->t, old_owner, 0, -old_mem);
+		if (!err && new_owner != UINT32_MAX)
+			txn_owner_delta(c->t, new_owner, 0, new_mem);
+		return err;
+	}
 	err = tree_set_data(c->st, &v->main, value, len, perms, n);
 	/* value and perms may have pointed into the old node: use the new. */
 	if (!err)
@@ -252,6 +289,7 @@ static int create_node(struct opctx *c, const char *path, const void *value,
 	struct xsw_perm *perms;
 	struct snode *parent = NULL;
 	struct nview v;
+	int64_t mem[XSW_ABS_PATH_MAX / 2 + 2], growth = 0;
 	int err;
 
 	if (plen >= sizeof(buf))
@@ -284,6 +322,17 @@ static int create_node(struct opctx *c, const char *path, const void *value,
 		if (!size_ok(c, n, 0, lens[i - 1] - lens[i]))
 			return -ENOSPC;
 	}
+	/* what each new node will be charged: lens[i] minus its parent's */
+	for (i = 0; i < k; i++) {
+		size_t parent_len = i + 1 < k ? lens[i + 1] : l;
+		size_t namelen = lens[i] - parent_len - (parent_len > 1 ? 1 : 0);
+
+		mem[i] = (int64_t)store_node_memory(lens[i], namelen, n,
+						    i == 0 ? len : 0);
+		growth += mem[i];
+	}
+	if (unpriv(c) && !mem_ok(c, c->who->domid, growth))
+		return -ENOMEM;
 	perms = malloc(n * sizeof(*perms));
 	if (!perms)
 		return -ENOMEM;
@@ -302,7 +351,7 @@ static int create_node(struct opctx *c, const char *path, const void *value,
 			err = txn_write(c->st, c->t, buf, true, val, vlen,
 					perms, n);
 			if (!err)
-				txn_owner_delta(c->t, perms[0].domid, 1);
+				txn_owner_delta(c->t, perms[0].domid, 1, mem[i]);
 		} else {
 			err = tree_create(c->st, parent, buf, val, vlen, perms,
 					  n, &parent);
@@ -487,9 +536,9 @@ int store_set_perms(struct store *st, struct store_txn *txn,
 		return -ENOMEM;
 	memcpy(old, v.perms, nold * sizeof(*old));
 	err = put(&c, &v, v.value, v.len, perms, n);
-	if (!err && txn) {
-		txn_owner_delta(txn, old[0].domid, -1);
-		txn_owner_delta(txn, perms[0].domid, 1);
+	if (!err && txn) { /* (put() moved the memory) */
+		txn_owner_delta(txn, old[0].domid, -1, 0);
+		txn_owner_delta(txn, perms[0].domid, 1, 0);
 	}
 	if (!err) {
 		fire(&c, path, false, perms, n, old, nold);

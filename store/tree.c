@@ -175,13 +175,13 @@ static struct snode **index_slot(const struct store *st, const struct snode *n,
 	return NULL;
 }
 
-void owner_add(struct store *st, uint32_t domid, int64_t delta)
+void owner_add(struct store *st, uint32_t domid, int64_t delta, int64_t mem)
 {
 	struct owner_count *o;
 
 	HASH_FIND(hh, st->owners, &domid, sizeof(domid), o);
 	if (!o) {
-		if (!delta)
+		if (!delta && !mem)
 			return;
 		o = calloc(1, sizeof(*o));
 		if (!o)
@@ -190,6 +190,7 @@ void owner_add(struct store *st, uint32_t domid, int64_t delta)
 		HASH_ADD(hh, st->owners, domid, sizeof(o->domid), o);
 	}
 	o->count += delta;
+	o->mem += mem;
 	if (o->count == 0) {
 		HASH_DEL(st->owners, o);
 		free(o);
@@ -202,6 +203,20 @@ int64_t owner_get(const struct store *st, uint32_t domid)
 
 	HASH_FIND(hh, st->owners, &domid, sizeof(domid), o);
 	return o ? o->count : 0;
+}
+
+int64_t owner_mem_get(const struct store *st, uint32_t domid)
+{
+	struct owner_count *o;
+
+	HASH_FIND(hh, st->owners, &domid, sizeof(domid), o);
+	return o ? o->mem : 0;
+}
+
+static int64_t snode_mem(const struct snode *n, size_t pathlen)
+{
+	return (int64_t)store_node_memory(pathlen, n->namelen, n->nperms,
+					  n->len);
 }
 
 static size_t node_size(size_t nperms, size_t namelen, size_t len)
@@ -279,7 +294,7 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 	}
 	bytes_account(st, n, 1);
 	if (nperms)
-		owner_add(st, perms[0].domid, 1);
+		owner_add(st, perms[0].domid, 1, snode_mem(n, strlen(path)));
 	if (out)
 		*out = n;
 	return 0;
@@ -337,12 +352,12 @@ int tree_set_data(struct store *st, struct snode **np, const void *value,
 		n->parent->first = n;
 	bytes_account(st, o, -1);
 	if (o->nperms)
-		owner_add(st, snode_perms(o)[0].domid, -1);
+		owner_add(st, snode_perms(o)[0].domid, -1, -snode_mem(o, plen));
 	free(o);
 	n->generation = st->generation++;
 	bytes_account(st, n, 1);
 	if (nperms)
-		owner_add(st, snode_perms(n)[0].domid, 1);
+		owner_add(st, snode_perms(n)[0].domid, 1, snode_mem(n, plen));
 	*np = n;
 	return 0;
 }
@@ -367,7 +382,7 @@ static void free_one(struct store *st, struct snode *n, const char *path,
 	st->nodes--;
 	bytes_account(st, n, -1);
 	if (n->nperms)
-		owner_add(st, snode_perms(n)[0].domid, -1);
+		owner_add(st, snode_perms(n)[0].domid, -1, -snode_mem(n, len));
 	free(n);
 }
 

@@ -348,7 +348,10 @@ static int rm_sub(struct store *st, struct store_txn *t, const char *path,
 		return -ENOMEM;
 	memcpy(tn->fire_perms, tn->data, tn->nperms * sizeof(struct xsw_perm));
 	if (tn->nperms)
-		txn_owner_delta(t, tn->fire_perms[0].domid, -1);
+		txn_owner_delta(t, tn->fire_perms[0].domid, -1,
+				-(int64_t)store_node_memory(tn->pathlen,
+					strlen(path_basename(tn->path)),
+					tn->nperms, tn->len));
 	tn->exists = false;
 	tn->data_dirty = false;
 	free(tn->children);
@@ -419,7 +422,8 @@ void txn_op(struct store_txn *t, enum store_op_kind kind, const char *path)
 	t->nops++;
 }
 
-void txn_owner_delta(struct store_txn *t, uint32_t domid, int delta)
+void txn_owner_delta(struct store_txn *t, uint32_t domid, int delta,
+		     int64_t mem)
 {
 	struct owner_count *o;
 
@@ -434,6 +438,7 @@ void txn_owner_delta(struct store_txn *t, uint32_t domid, int delta)
 		HASH_ADD(hh, t->deltas, domid, sizeof(o->domid), o);
 	}
 	o->count += delta;
+	o->mem += mem;
 }
 
 int64_t txn_owner_get(const struct store *st, const struct store_txn *t,
@@ -443,6 +448,15 @@ int64_t txn_owner_get(const struct store *st, const struct store_txn *t,
 
 	HASH_FIND(hh, t->deltas, &domid, sizeof(domid), o);
 	return owner_get(st, domid) + (o ? o->count : 0);
+}
+
+int64_t txn_owner_mem_get(const struct store *st, const struct store_txn *t,
+			  uint32_t domid)
+{
+	struct owner_count *o;
+
+	HASH_FIND(hh, t->deltas, &domid, sizeof(domid), o);
+	return owner_mem_get(st, domid) + (o ? o->mem : 0);
 }
 
 int store_txn_begin(struct store *st, const struct store_caller *who,
@@ -518,14 +532,19 @@ static int check_conflicts(struct store *st, struct store_txn *t)
 
 static int check_owner_quota(struct store *st, struct store_txn *t)
 {
+	const struct store_limits *lim = store_limits_of(st, &t->who);
 	struct owner_count *o, *tmp;
 
-	if (t->who.privileged || !store_limits_of(st, &t->who)->nodes_per_domain)
+	if (t->who.privileged)
 		return 0;
 	HASH_ITER(hh, t->deltas, o, tmp) {
-		if (o->count > 0 && owner_get(st, o->domid) + o->count >
-					    store_limits_of(st, &t->who)->nodes_per_domain)
+		if (lim->nodes_per_domain && o->count > 0 &&
+		    owner_get(st, o->domid) + o->count > lim->nodes_per_domain)
 			return -ENOSPC;
+		/* other transactions of the domain may have grown it since */
+		if (lim->memory && o->domid == t->who.domid && o->mem > 0 &&
+		    owner_mem_get(st, o->domid) + o->mem > (int64_t)lim->memory)
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -150,57 +150,16 @@ static int ctl_print(struct xsd_conn *c, const struct xsw_request *req,
 	return xsd_conn_ack(c, &req->hdr);
 }
 
-struct mem_walk {
-	uint32_t domid;
-	uint64_t bytes;
-};
-
-static bool owned_by(const struct xsw_perm *p, unsigned n, uint32_t domid)
-{
-	return n && p[0].domid == domid;
-}
-
-/*
- * Node memory charged to a domain, counted as cxenstored 4.17 does: a
- * fixed record per node with its permissions, its path, its value, and
- * its entry in the parent's child list charged to the parent's owner.
- */
-static int mem_walk_node(void *ctx, const struct store_node_view *n)
-{
-	struct store_caller root = { 0, true, UINT32_MAX, 0 };
-	struct mem_walk *m = ctx;
-	char parent[XSW_PATH_BUF];
-	struct store_node_view pv;
-	const char *slash;
-	size_t plen;
-
-	if (owned_by(n->perms, n->nperms, m->domid))
-		m->bytes += 24 + 8 * n->nperms + strlen(n->path) + n->len;
-	slash = strrchr(n->path, '/');
-	if (!slash || !slash[1])
-		return 0; /* the root has no parent */
-	plen = slash == n->path ? 1 : (size_t)(slash - n->path);
-	memcpy(parent, n->path, plen);
-	parent[plen] = 0;
-	if (!store_read(xsd.st, NULL, &root, parent, &pv) &&
-	    owned_by(pv.perms, pv.nperms, m->domid))
-		m->bytes += strlen(slash + 1) + 1;
-	return 0;
-}
-
 static int quota_domain(struct xsd_conn *c, const struct xsw_request *req,
 			const char *arg)
 {
 	struct xsd_conn *k;
 	struct text t = { .len = 0 };
-	struct mem_walk m = { 0, 0 };
 	unsigned ntxns = 0, outst = 0;
 	uint32_t domid;
 
 	if (xsw_parse_u32(arg, &domid) || !xsd_domain_find(domid))
 		return -ENOENT;
-	m.domid = domid;
-	store_walk(xsd.st, "/", mem_walk_node, &m);
 	DL_FOREACH(xsd.conns, k)
 		if (k->domid == domid) {
 			ntxns += k->ntxns;
@@ -211,7 +170,9 @@ static int quota_domain(struct xsd_conn *c, const struct xsw_request *req,
 	text_add(&t, "%-16s: %8u\n", "watches", xsd_watch_count_domain(domid));
 	text_add(&t, "%-16s: %8u\n", "transactions", ntxns);
 	text_add(&t, "%-16s: %8u\n", "outstanding", outst);
-	text_add(&t, "%-16s: %8llu\n", "memory", (unsigned long long)m.bytes);
+	/* what the memory quota is enforced on: store_node_memory() */
+	text_add(&t, "%-16s: %8llu\n", "memory",
+		 (unsigned long long)store_memory_owned(xsd.st, domid));
 	return text_send(c, req, &t);
 }
 

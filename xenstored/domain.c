@@ -58,6 +58,27 @@ uint32_t xsd_domain_quota(uint32_t domid, int q)
 	return d && d->quota[q] ? d->quota[q] : xsd.cfg.quota[q];
 }
 
+void xsd_domain_check_memory(uint32_t domid)
+{
+	struct xsd_domain *d = xsd_domain_find(domid);
+	uint64_t mem;
+	bool over;
+
+	if (!d || !xsd.cfg.soft_memory)
+		return;
+	mem = store_memory_owned(xsd.st, domid);
+	over = mem > xsd.cfg.soft_memory;
+	if (over && !d->mem_warned) {
+		/* cxenstored: syslog; an admin hears of it without -V */
+		xsd_log("domain %u exceeds the soft memory quota: %llu of %u bytes",
+			domid, (unsigned long long)mem, xsd.cfg.soft_memory);
+		fprintf(stderr, "xenstored: domain %u exceeds the soft memory "
+			"quota: %llu of %u bytes\n", domid,
+			(unsigned long long)mem, xsd.cfg.soft_memory);
+	}
+	d->mem_warned = over;
+}
+
 /* The store's per-domain limits hook: NULL unless domid has its own. */
 static const struct store_limits *domain_limits(void *ctx, uint32_t domid)
 {

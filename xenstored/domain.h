@@ -32,6 +32,7 @@ struct xsd_domain {
 	uint32_t quota[XSD_Q_COUNT]; /* SET_QUOTA for it; 0: the global one */
 	struct store_limits lim;     /* what the store applies to it */
 	bool state_dirty;            /* ring_state.c: save at the barrier */
+	bool mem_warned;             /* over the soft memory quota, logged */
 	struct xsd_domain *state_next;
 	UT_hash_handle hh;
 };
@@ -57,6 +58,12 @@ bool xsd_domain_known(uint32_t domid);
 struct xsd_domain *xsd_domain_lookup(uint32_t domid);
 /* The quota q (XSD_Q_*) in force for domid: its own, else the global. */
 uint32_t xsd_domain_quota(uint32_t domid, int q);
+
+/*
+ * After a change by domid: logs once when its memory passes the soft
+ * quota (-q memory), again after it went back below.
+ */
+void xsd_domain_check_memory(uint32_t domid);
 
 /* The entry of domid, a new one (not introduced) if there is none. */
 struct xsd_domain *xsd_domain_create(uint32_t domid);

@@ -38,6 +38,7 @@ void xsd_limits_fill(const uint32_t *q, struct store_limits *lim)
 	lim->perms_per_node = q[XSD_Q_PERMS];
 	lim->txn_nodes = q[XSD_Q_TXN_NODES];
 	lim->path_max = q[XSD_Q_PATH_MAX];
+	lim->memory = q[XSD_Q_MEMORY];
 }
 
 void xsd_limits_apply(void)
@@ -54,6 +55,8 @@ static void on_commit(void *ctx, const struct store_commit *c)
 	for (unsigned i = 0; i < c->nevents; i++)
 		xsd_watch_fire(&c->events[i]);
 	xsd_persist_submit(c);
+	if (!c->caller.privileged)
+		xsd_domain_check_memory(c->caller.domid);
 }
 
 static void on_retry(uv_timer_t *h)

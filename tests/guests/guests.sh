@@ -107,6 +107,33 @@ check "nothing outstanding after" 0 \
 # (its own value cannot be unset: give it the global one back)
 g 5 "dom0 SET_QUOTA 5 outstanding $(g 5 'dom0 GET_QUOTA outstanding')" 'rm big' 'rm after' >/dev/null
 
+# --- memory quota: a guest's nodes may not grow past it (ENOMEM), dom0
+# and the other guests go on; the soft quota is logged
+CTL=/usr/lib/xen-4.17/bin/xenstore-control
+mem5() { $CTL quota 5 | sed -n 's/^memory *: *//p'; }
+v500=$(head -c 500 /dev/zero | tr '\0' m)
+m0=$(mem5)
+g 5 "dom0 SET_QUOTA 5 memory $((m0 + 2000))" >/dev/null
+$CTL quota-soft set memory $((m0 + 1000)) >/dev/null
+out=""
+i=0
+while [ $i -lt 10 ]; do out=$(g 5 "write mem/m$i $v500"); [ "$out" = OK ] || break; i=$((i + 1)); done
+check "memory quota answers ENOMEM" "ERR ENOMEM" "$out"
+[ $i -eq 3 ] || { echo "FAIL memory quota hit after $i values of 500 bytes"; FAILS=$((FAILS + 1)); }
+m1=$(mem5)
+[ "$m1" -le $((m0 + 2000)) ] && [ "$m1" -gt $((m0 + 1500)) ] ||
+	{ echo "FAIL CONTROL quota memory: $m0 then $m1"; FAILS=$((FAILS + 1)); }
+check "nothing written past it" "ERR ENOENT" "$(g 5 "read mem/m$i")"
+check "the soft quota was logged" 1 "$(grep -c 'domain 5 exceeds the soft memory quota' "$XSD_DIR/daemon.log")"
+check "freeing makes room" "$(lines OK OK)" "$(g 5 'rm mem/m0' "write mem/m0 $v500")"
+# (its nodes there are the guest's, and count for it: dom0 is not limited)
+check "dom0 writes in its home meanwhile" "$v500" \
+	"$(xenstore-write /local/domain/5/mem/by0 "$v500" && xenstore-read /local/domain/5/mem/by0)"
+check "another guest writes meanwhile" OK "$(g 6 "write mem $v500")"
+g 5 "dom0 SET_QUOTA 5 memory $(g 5 'dom0 GET_QUOTA memory')" 'rm mem' >/dev/null
+g 6 'rm mem' >/dev/null
+$CTL quota-soft set memory 2097152 >/dev/null
+
 # --- watches from a guest: relative events, depth, visibility
 check "watch relative" "$(lines OK 'data wd')" "$(g 5 'watch data wd' 'wait-event wd 1000')"
 xenstore-write /local/domain/5/data/y 2

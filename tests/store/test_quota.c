@@ -19,9 +19,90 @@ TestSuite(quota, .init = quota_setup, .fini = fx_teardown);
 static void limits(uint32_t nodes, uint32_t size, uint32_t perms,
 		   uint32_t txn, uint32_t path)
 {
-	struct store_limits l = { nodes, size, perms, txn, path };
+	struct store_limits l = { nodes, size, perms, txn, path, 0 };
 
 	store_set_limits(st, &l);
+}
+
+static void limit_memory(uint32_t mem)
+{
+	struct store_limits l = { 0, 0, 0, 0, 0, mem };
+
+	store_set_limits(st, &l);
+}
+
+/* store_node_memory() of a node with one perm entry */
+static uint64_t mem1(const char *path, uint32_t len)
+{
+	return store_node_memory(strlen(path), strlen(strrchr(path, '/') + 1),
+				 1, len);
+}
+
+Test(quota, memory_accounting)
+{
+	uint64_t home = mem1("/local/domain/1", 0);
+
+	cr_assert_eq(store_memory_owned(st, 1), home);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a/b", "xyz"), 0);
+	cr_assert_eq(store_memory_owned(st, 1), home +
+		     mem1("/local/domain/1/a", 0) + mem1("/local/domain/1/a/b", 3));
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a/b", "x"), 0);
+	cr_assert_eq(store_memory_owned(st, 1), home +
+		     mem1("/local/domain/1/a", 0) + mem1("/local/domain/1/a/b", 1));
+	cr_assert_eq(setp(NULL, &dom1, "/local/domain/1/a/b", "n1,r0"), 0);
+	cr_assert_eq(store_memory_owned(st, 1), home + mem1("/local/domain/1/a", 0) +
+		     mem1("/local/domain/1/a/b", 1) + 8);
+	/* given away by dom0: charged to the new owner */
+	cr_assert_eq(setp(NULL, &dom0, "/local/domain/1/a/b", "n2"), 0);
+	cr_assert_eq(store_memory_owned(st, 2), mem1("/local/domain/1/a/b", 1));
+	cr_assert_eq(store_rm(st, NULL, &dom0, "/local/domain/1/a"), 0);
+	cr_assert_eq(store_memory_owned(st, 1), home);
+	cr_assert_eq(store_memory_owned(st, 2), 0);
+}
+
+Test(quota, memory_refused_with_enomem)
+{
+	uint64_t home = mem1("/local/domain/1", 0);
+	uint64_t a = mem1("/local/domain/1/a", 10);
+
+	limit_memory((uint32_t)(home + a));
+	cr_assert_eq(store_write(st, NULL, &dom1, "/local/domain/1/a",
+				 "0123456789", 10), 0);
+	cr_assert_eq(store_write(st, NULL, &dom1, "/local/domain/1/a",
+				 "0123456789x", 11), -ENOMEM);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/b", ""), -ENOMEM);
+	cr_assert_null(val("/local/domain/1/b"));
+	/* shrinking and removing are allowed at the limit */
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a", "1"), 0);
+	cr_assert_eq(store_rm(st, NULL, &dom1, "/local/domain/1/a"), 0);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/b", ""), 0);
+	/* dom0 is not limited, even writing in the domain's home */
+	cr_assert_eq(wr(NULL, &dom0, "/local/domain/1/big", "0123456789abcdef"), 0);
+	cr_assert_gt(store_memory_owned(st, 1), home + a);
+}
+
+Test(quota, memory_in_transactions)
+{
+	uint64_t base = mem1("/local/domain/1", 0) + mem1("/local/domain/1/x", 0);
+	struct store_txn *t1, *t2;
+
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/x", ""), 0);
+	limit_memory((uint32_t)(base + mem1("/local/domain/1/a", 1) +
+				mem1("/local/domain/1/b", 1)));
+	cr_assert_eq(store_txn_begin(st, &dom1, 1, &t1), 0);
+	cr_assert_eq(wr(t1, &dom1, "/local/domain/1/a", "1"), 0);
+	cr_assert_eq(wr(t1, &dom1, "/local/domain/1/b", "1"), 0);
+	cr_assert_eq(wr(t1, &dom1, "/local/domain/1/c", "1"), -ENOMEM);
+	cr_assert_eq(store_rm(st, t1, &dom1, "/local/domain/1/b"), 0);
+	cr_assert_eq(wr(t1, &dom1, "/local/domain/1/c", "1"), 0);
+	/* a second transaction (no conflict) fits alone, not after the first */
+	cr_assert_eq(store_txn_begin(st, &dom1, 2, &t2), 0);
+	cr_assert_eq(wr(t2, &dom1, "/local/domain/1/x/d", "1"), 0);
+	cr_assert_eq(store_txn_commit(st, t1), 0);
+	cr_assert_eq(store_memory_owned(st, 1), base +
+		     mem1("/local/domain/1/a", 1) + mem1("/local/domain/1/c", 1));
+	cr_assert_eq(store_txn_commit(st, t2), -ENOMEM);
+	cr_assert_null(val("/local/domain/1/x/d"));
 }
 
 Test(quota, nodes_per_domain)
