@@ -114,7 +114,52 @@ struct check_ctx {
 	uint64_t count;
 	char *err;
 	size_t errlen;
+	struct owner_count *owners; /* recounted by the walk */
+	bool oom;
 };
+
+static void recount(struct check_ctx *c, const struct snode *n, size_t plen)
+{
+	uint32_t domid = snode_perms(n)[0].domid;
+	struct owner_count *o;
+
+	HASH_FIND(hh, c->owners, &domid, sizeof(domid), o);
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o) {
+			c->oom = true;
+			return;
+		}
+		o->domid = domid;
+		HASH_ADD(hh, c->owners, domid, sizeof(o->domid), o);
+	}
+	o->count++;
+	o->mem += (int64_t)store_node_memory(plen, n->namelen, n->nperms,
+					     n->len);
+}
+
+/* The per-owner counts and memory (quotas) against a recount. */
+static int check_owners(struct check_ctx *c)
+{
+	struct owner_count *o, *tmp, *m;
+	int r = 0;
+
+	if (!c->oom && HASH_COUNT(c->owners) != HASH_COUNT(c->st->owners))
+		r = fail(c->err, c->errlen, "owner table", "/");
+	HASH_ITER(hh, c->owners, o, tmp) {
+		HASH_FIND(hh, c->st->owners, &o->domid, sizeof(o->domid), m);
+		if (!r && !c->oom &&
+		    (!m || m->count != o->count || m->mem != o->mem)) {
+			char dom[16];
+
+			snprintf(dom, sizeof(dom), "%u", o->domid);
+			r = fail(c->err, c->errlen, "owner count or memory of domain", dom);
+		}
+		HASH_DEL(c->owners, o);
+		free(o);
+	}
+	return r;
+}
 
 static int check_one(void *ctx, const struct store_node_view *v)
 {
@@ -127,6 +172,7 @@ static int check_one(void *ctx, const struct store_node_view *v)
 		return fail(c->err, c->errlen, "not indexed", v->path);
 	if (!n->nperms)
 		return fail(c->err, c->errlen, "no permissions", v->path);
+	recount(c, n, strlen(v->path));
 	for (k = n->first; k; k = k->next) {
 		if (k->parent != n || !k->namelen ||
 		    memchr(snode_name(k), '/', k->namelen))
@@ -146,13 +192,17 @@ static int check_one(void *ctx, const struct store_node_view *v)
 
 int store_check(const struct store *st, char *err, size_t errlen)
 {
-	struct check_ctx c = { st, 0, err, errlen };
+	struct check_ctx c = { st, 0, err, errlen, NULL, false };
 	size_t i, live = 0;
 	int r;
 
 	if (!st->root || st->root->parent)
 		return fail(err, errlen, "bad root", "/");
 	r = store_walk(st, "/", check_one, &c);
+	if (!r)
+		r = check_owners(&c);
+	else
+		check_owners(&c); /* frees the recount */
 	if (r)
 		return r;
 	for (i = 0; i < st->nslots; i++)
