@@ -44,7 +44,9 @@ struct gs_mwide {
 	struct gs_mnode **sorted;
 	git_oid order;
 	char *last;
+	struct gs_sha1_mark *marks; /* SHA-1 along last, see node_patch() */
 	uint32_t lastlen;
+	uint32_t nmarks; /* entries allocated in marks */
 	uint32_t nsorted; /* entries allocated in sorted */
 	uint32_t voff, poff; /* .value and .perms ids in last */
 	bool sorted_ok, need_order;
@@ -54,6 +56,7 @@ struct gs_mwide {
 	 * re-serialisation of the whole directory.
 	 */
 	bool layout_ok;
+	bool marks_ok; /* marks are those of last's hash */
 };
 
 /*

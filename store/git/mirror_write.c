@@ -40,7 +40,8 @@ static void wide_unlink(struct gs_mirror *m, struct gs_mwide *w)
 static size_t wide_bytes(const struct gs_mwide *w)
 {
 	return sizeof(*w) + w->lastlen +
-	       (size_t)w->nsorted * sizeof(*w->sorted);
+	       (size_t)w->nsorted * sizeof(*w->sorted) +
+	       (size_t)w->nmarks * sizeof(*w->marks);
 }
 
 void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
@@ -52,6 +53,7 @@ void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
 	wide_unlink(m, w);
 	free(w->sorted);
 	free(w->last);
+	free(w->marks);
 	free(w);
 	n->w = NULL;
 }
@@ -206,9 +208,38 @@ static void wide_touch(struct gs_mirror *m, struct gs_mwide *w)
 }
 
 /*
+ * The SHA-1 marks along last, for node_patch(): *mk gets them, from 0 when
+ * they must be computed afresh; NULL without memory for them (the id is
+ * then hashed whole, as without marks).
+ */
+static struct gs_repo_marks *marks_for(struct gs_mirror *m, struct gs_mwide *w,
+				       struct gs_repo_marks *mk, size_t lo)
+{
+	size_t n = gs_repo_marks_count(GIT_OBJECT_TREE, w->lastlen);
+	if (!w->marks_ok && w->nmarks != n) {
+		m->wbytes -= wide_bytes(w);
+		struct gs_sha1_mark *v = realloc(w->marks, (n ? n : 1) *
+							   sizeof(*v));
+		if (v) {
+			w->marks = v;
+			w->nmarks = (uint32_t)n;
+		}
+		m->wbytes += wide_bytes(w);
+		if (!v)
+			return NULL;
+	}
+	mk->v = w->marks;
+	mk->from = w->marks_ok ? lo : 0;
+	w->marks_ok = true; /* by the time the write returns 0 */
+	return mk;
+}
+
+/*
  * A wide directory whose layout did not change: its dirty children's ids
  * and its own two blobs' ids are patched into last, and the new tree is a
- * delta of the old one over the changed range.
+ * delta of the old one over the changed range. Its id is hashed from the
+ * last SHA-1 mark before the range: a write to a random child of a
+ * directory hashes half of it, not all.
  */
 static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
 {
@@ -225,9 +256,12 @@ static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
 	patch_id(w, w->poff, &n->perms, &lo, &hi);
 	if (lo < hi) {
 		git_oid old = n->tree;
+		struct gs_repo_marks mk;
 		e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE, w->last,
 					      w->lastlen, &old, lo,
-					      w->lastlen - hi, &n->tree);
+					      w->lastlen - hi,
+					      marks_for(m, w, &mk, lo),
+					      &n->tree);
 		if (e) {
 			/* last no longer matches n->tree: start afresh */
 			gs_mirror_wide_free(m, n);
@@ -254,12 +288,14 @@ static void wide_keep(struct gs_mirror *m, struct gs_mnode *n, size_t len,
 		w->voff = voff;
 		w->poff = poff;
 		w->layout_ok = true;
+		w->marks_ok = false;
 	} else {
 		/* last must be n->tree's bytes, or no base at all */
 		free(w->last);
 		w->last = NULL;
 		w->lastlen = 0;
 		w->layout_ok = false;
+		w->marks_ok = false;
 	}
 	m->wbytes += wide_bytes(w);
 	wide_touch(m, w);
@@ -340,7 +376,7 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 		struct gs_mwide *w = n->w;
 		e = w->last ? gs_repo_write_delta(m->repo, GIT_OBJECT_TREE,
 						  m->scratch, off, &old, w->last,
-						  w->lastlen, &n->tree)
+						  w->lastlen, NULL, &n->tree)
 			    : gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch,
 					    off, &n->tree);
 		if (e)

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "record.h"
+#include "sha1.h"
 
 struct gs_pack_entry {
 	git_oid oid;
@@ -52,6 +53,19 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 		  size_t len, git_oid *out);
 
 /*
+ * SHA-1 states along an object's hashed form (gs_sha1_marked()), kept by
+ * the caller for an object rewritten often at the same length (a wide
+ * directory's tree): v has gs_repo_marks_count() entries, from is the
+ * first byte of data that differs from the version they were taken on
+ * (0: none valid, hash it all). The write updates them.
+ */
+struct gs_repo_marks {
+	struct gs_sha1_mark *v;
+	size_t from;
+};
+size_t gs_repo_marks_count(git_object_t type, size_t len);
+
+/*
  * The same for a new version of an object whose previous version (base,
  * bytes blen) may be in the pack being built: then it is stored as a
  * delta against it (common prefix and suffix), which keeps a wide
@@ -59,16 +73,18 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
  */
 int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
 			const void *data, size_t len, const git_oid *base,
-			const void *bdata, size_t blen, git_oid *out);
+			const void *bdata, size_t blen,
+			struct gs_repo_marks *mk, git_oid *out);
 
 /*
  * The same when the caller knows what changed: base had the same length,
- * and data differs from it only in data[pre .. len - suf).
+ * and data differs from it only in data[pre .. len - suf). mk (or NULL)
+ * as above.
  */
 int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 			      const void *data, size_t len,
 			      const git_oid *base, size_t pre, size_t suf,
-			      git_oid *out);
+			      struct gs_repo_marks *mk, git_oid *out);
 
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
