@@ -150,6 +150,7 @@ void gs_repo_close(struct gs_repo *r)
 	free(r->dir);
 	gs_buf_free(&r->pack);
 	gs_buf_free(&r->text);
+	gs_buf_free(&r->prev);
 	git_odb_free(r->odb);
 	git_repository_free(r->repo);
 	if (inited)
@@ -527,6 +528,104 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 	if (b < 0)
 		return add_entry(r, out, (unsigned)type, data, len, -1);
 	return add_delta(r, (unsigned)type, out, data, len, b, len, pre, suf);
+}
+
+/* One insert run of data, in opcodes of at most 127 bytes. */
+static size_t put_insert(unsigned char *d, const unsigned char *p, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i += 127) {
+		size_t k = len - i < 127 ? len - i : 127;
+		d[n++] = (unsigned char)k;
+		memcpy(d + n, p + i, k);
+		n += k;
+	}
+	return n;
+}
+
+static size_t line_len(const unsigned char *p, size_t left)
+{
+	const unsigned char *nl = memchr(p, '\n', left);
+	return nl ? (size_t)(nl - p) + 1 : left;
+}
+
+/*
+ * The delta of y against x, line by line in step: a line equal to the
+ * base's line at the same position is copied, any other inserted. Fits a
+ * commit against the previous one (same fields, same order). d has room
+ * for delta_lines_max(ylen). Returns the delta's size.
+ */
+#define DELTA_LINES_MAX(len) (32 + 2 * (len) + 8 * ((len) + 1))
+static size_t delta_lines(unsigned char *d, const unsigned char *x,
+			  size_t xlen, const unsigned char *y, size_t ylen)
+{
+	size_t n = put_varint(d, xlen);
+	n += put_varint(d + n, ylen);
+	size_t xp = 0, yp = 0, ins = 0, coff = 0, clen = 0;
+	while (yp < ylen) {
+		size_t yl = line_len(y + yp, ylen - yp);
+		size_t xl = xp < xlen ? line_len(x + xp, xlen - xp) : 0;
+		if (xl == yl && !memcmp(x + xp, y + yp, yl)) {
+			n += put_insert(d + n, y + yp - ins, ins);
+			ins = 0;
+			if (clen && coff + clen == xp) {
+				clen += xl;
+			} else {
+				if (clen)
+					n += put_copy(d + n, coff, clen);
+				coff = xp, clen = xl;
+			}
+		} else {
+			if (clen)
+				n += put_copy(d + n, coff, clen);
+			clen = 0;
+			ins += yl;
+		}
+		yp += yl;
+		xp += xl;
+	}
+	n += put_insert(d + n, y + yp - ins, ins);
+	if (clen)
+		n += put_copy(d + n, coff, clen);
+	return n;
+}
+
+int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
+			 git_oid *out)
+{
+	object_id(GIT_OBJECT_COMMIT, data, len, NULL, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	int e;
+	long b = r->prev.len ? delta_base(r, &r->prev_id, r->prev.len, len) : -1;
+	unsigned char stackbuf[4096], *d = NULL;
+	size_t n = 0;
+	if (b >= 0) {
+		d = DELTA_LINES_MAX(len) <= sizeof(stackbuf)
+			    ? stackbuf
+			    : malloc(DELTA_LINES_MAX(len));
+		if (d)
+			n = delta_lines(d, (const unsigned char *)r->prev.data,
+					r->prev.len, data, len);
+	}
+	if (d && n + 16 < len)
+		e = add_entry(r, out, 6, d, n, b);
+	else
+		e = add_entry(r, out, GIT_OBJECT_COMMIT, data, len, -1);
+	if (d != stackbuf)
+		free(d);
+	if (e)
+		return e;
+	/* the base of the next one; without room, the next is stored whole */
+	r->prev.len = 0;
+	if (r->prev.cap > 65536 && len <= 4096)
+		gs_buf_free(&r->prev); /* a big transaction's text is gone */
+	if (!gs_buf_reserve(&r->prev, len)) {
+		memcpy(r->prev.data, data, len);
+		r->prev.len = len;
+		git_oid_cpy(&r->prev_id, out);
+	}
+	return 0;
 }
 
 static void be32(unsigned char *p, uint32_t v)

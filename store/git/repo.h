@@ -39,6 +39,8 @@ struct gs_repo {
 	char *dir;                 /* owned */
 	unsigned npacks;           /* pack files in objects/pack */
 	struct gs_buf text;        /* the writer's commit text, reused */
+	struct gs_buf prev;        /* the last commit's text, a delta base */
+	git_oid prev_id;
 	void *zs;                  /* z_stream for large objects, reused:
 					      init costs more than an object */
 	struct gs_merge *merge;    /* owned; a pack merge under way, or NULL */
@@ -85,6 +87,14 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 			      const void *data, size_t len,
 			      const git_oid *base, size_t pre, size_t suf,
 			      struct gs_repo_marks *mk, git_oid *out);
+
+/*
+ * A commit: stored as a delta of the previous one written here when that
+ * is in the pack being built (lines equal at the same position are
+ * copied: most of a commit's trailers repeat).
+ */
+int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
+			 git_oid *out);
 
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
