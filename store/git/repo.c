@@ -11,6 +11,7 @@
 
 #include <git2/sys/repository.h>
 
+#include "crc32.h"
 #include "sha1.h"
 #include <stdio.h>
 #include <string.h>
@@ -398,7 +399,7 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		n += (size_t)e2;
 	}
 	r->pack.len += n;
-	ents_push(r, id, off, (uint32_t)crc32(0, p, (uInt)n),
+	ents_push(r, id, off, gs_crc32(0, p, n),
 		  base >= 0 ? r->ents[base].depth + 1 : 0);
 	return 0;
 }
