@@ -45,6 +45,13 @@ struct gs_mwide {
 	git_oid order;
 	char *last;
 	struct gs_sha1_mark *marks; /* SHA-1 along last, see node_patch() */
+	/*
+	 * The first (whole) version of last's delta chain in the pack being
+	 * built, same layout, lastlen bytes; or NULL: the base of a delta
+	 * when the chain is full.
+	 */
+	char *first;
+	git_oid first_id;
 	uint32_t lastlen;
 	uint32_t nmarks; /* entries allocated in marks */
 	uint32_t nsorted; /* entries allocated in sorted */

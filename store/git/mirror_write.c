@@ -41,7 +41,8 @@ static size_t wide_bytes(const struct gs_mwide *w)
 {
 	return sizeof(*w) + w->lastlen +
 	       (size_t)w->nsorted * sizeof(*w->sorted) +
-	       (size_t)w->nmarks * sizeof(*w->marks);
+	       (size_t)w->nmarks * sizeof(*w->marks) +
+	       (w->first ? w->lastlen : 0);
 }
 
 void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
@@ -54,6 +55,7 @@ void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
 	free(w->sorted);
 	free(w->last);
 	free(w->marks);
+	free(w->first);
 	free(w);
 	n->w = NULL;
 }
@@ -193,6 +195,35 @@ static void patch_id(struct gs_mwide *w, uint32_t off, const git_oid *id,
 		*hi = off + GIT_OID_RAWSZ;
 }
 
+/*
+ * After a write of last as id: when it was stored whole, it is the base
+ * of the next full chain's delta. Best effort: without memory, the chain
+ * ends with a whole tree as before.
+ */
+static void first_keep(struct gs_mirror *m, struct gs_mwide *w,
+		       const git_oid *id)
+{
+	if (gs_repo_obj_depth(m->repo, id) != 0 || !w->last)
+		return;
+	m->wbytes -= wide_bytes(w);
+	char *f = w->first ? w->first : malloc(w->lastlen ? w->lastlen : 1);
+	if (f) {
+		memcpy(f, w->last, w->lastlen);
+		git_oid_cpy(&w->first_id, id);
+	}
+	w->first = f;
+	m->wbytes += wide_bytes(w);
+}
+
+/* last's layout changes: first is not its size any more. */
+static void first_drop(struct gs_mirror *m, struct gs_mwide *w)
+{
+	m->wbytes -= wide_bytes(w);
+	free(w->first);
+	w->first = NULL;
+	m->wbytes += wide_bytes(w);
+}
+
 /* n was written: first in the recency list of wide directories. */
 static void wide_touch(struct gs_mirror *m, struct gs_mwide *w)
 {
@@ -256,17 +287,26 @@ static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
 	patch_id(w, w->poff, &n->perms, &lo, &hi);
 	if (lo < hi) {
 		git_oid old = n->tree;
-		struct gs_repo_marks mk;
-		e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE, w->last,
-					      w->lastlen, &old, lo,
-					      w->lastlen - hi,
-					      marks_for(m, w, &mk, lo),
-					      &n->tree);
+		struct gs_repo_marks mk, *mkp = marks_for(m, w, &mk, lo);
+		/* a full chain: a delta of its first version, if still here */
+		if (w->first &&
+		    gs_repo_obj_depth(m->repo, &old) >= GS_DELTA_DEPTH_MAX &&
+		    gs_repo_obj_depth(m->repo, &w->first_id) == 0)
+			e = gs_repo_write_delta_diff(m->repo, GIT_OBJECT_TREE,
+						     w->last, w->lastlen,
+						     &w->first_id, w->first,
+						     mkp, &n->tree);
+		else
+			e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE,
+						      w->last, w->lastlen, &old,
+						      lo, w->lastlen - hi, mkp,
+						      &n->tree);
 		if (e) {
 			/* last no longer matches n->tree: start afresh */
 			gs_mirror_wide_free(m, n);
 			return e;
 		}
+		first_keep(m, w, &n->tree);
 	}
 	wide_touch(m, w);
 	gs_mirror_dirty_unlink(n);
@@ -279,6 +319,7 @@ static void wide_keep(struct gs_mirror *m, struct gs_mnode *n, size_t len,
 		      uint32_t voff, uint32_t poff)
 {
 	struct gs_mwide *w = n->w;
+	first_drop(m, w);
 	m->wbytes -= wide_bytes(w);
 	char *keep = len > UINT32_MAX ? NULL : realloc(w->last, len);
 	if (keep) {
@@ -379,10 +420,12 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 						  w->lastlen, NULL, &n->tree)
 			    : gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch,
 					    off, &n->tree);
-		if (e)
+		if (e) {
 			gs_mirror_wide_free(m, n); /* last must be n->tree's bytes */
-		else
+		} else {
 			wide_keep(m, n, off, voff, poff);
+			first_keep(m, n->w, &n->tree);
+		}
 	}
 	if (e)
 		return e;

@@ -415,8 +415,7 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 	return add_entry(r, out, (unsigned)type, data, len, -1);
 }
 
-/* Longest delta chain: readers resolve it whole. */
-#define DELTA_DEPTH_MAX 50u
+#define DELTA_DEPTH_MAX GS_DELTA_DEPTH_MAX
 
 static size_t put_varint(unsigned char *p, size_t v)
 {
@@ -445,6 +444,19 @@ static size_t put_copy(unsigned char *p, size_t off, size_t len)
 			p[0] |= (unsigned char)(0x10 << i);
 			p[n++] = (len >> (8 * i)) & 0xff;
 		}
+	return n;
+}
+
+/* One insert run of data, in opcodes of at most 127 bytes. */
+static size_t put_insert(unsigned char *d, const unsigned char *p, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i += 127) {
+		size_t k = len - i < 127 ? len - i : 127;
+		d[n++] = (unsigned char)k;
+		memcpy(d + n, p + i, k);
+		n += k;
+	}
 	return n;
 }
 
@@ -514,6 +526,65 @@ int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
 	return add_delta(r, (unsigned)type, out, data, len, b, blen, pre, suf);
 }
 
+long gs_repo_obj_depth(const struct gs_repo *r, const git_oid *id)
+{
+	long b = gs_repo_obj_find(r, id);
+	return b < 0 ? -1 : (long)r->ents[b].depth;
+}
+
+/* Equal runs shorter than this are inserted: a copy costs up to 8 bytes. */
+#define COPY_MIN 16u
+
+int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *base,
+			     const void *bdata, struct gs_repo_marks *mk,
+			     git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	object_id(type, data, len, mk, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	long b = delta_base(r, base, len, len);
+	if (b < 0)
+		return add_entry(r, out, (unsigned)type, data, len, -1);
+	const unsigned char *x = bdata, *y = data;
+	/* worth it only below half the object: stop building past that */
+	size_t cap = 32 + len / 2, n, i = 0, ins = 0;
+	unsigned char *d = malloc(2 * len + 64); /* inserts, copies >= 16 */
+	if (!d)
+		return -ENOMEM;
+	n = put_varint(d, len);
+	n += put_varint(d + n, len);
+	while (i < len && n < cap) {
+		size_t j = i;
+		while (j < len && x[j] == y[j])
+			j++;
+		if (j - i >= COPY_MIN || (j == len && j > i)) {
+			n += put_insert(d + n, y + i - ins, ins);
+			ins = 0;
+			n += put_copy(d + n, i, j - i);
+		} else {
+			ins += j - i;
+		}
+		/* the differing run; a run of equal bytes ends it */
+		size_t k = j;
+		while (k < len && x[k] != y[k])
+			k++;
+		ins += k - j;
+		i = k;
+	}
+	int e;
+	if (i < len || n + ins + ins / 127 + 1 >= cap) { /* no gain */
+		e = add_entry(r, out, (unsigned)type, data, len, -1);
+	} else {
+		n += put_insert(d + n, y + len - ins, ins);
+		e = add_entry(r, out, 6, d, n, b);
+	}
+	free(d);
+	return e;
+}
+
 int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 			      const void *data, size_t len,
 			      const git_oid *base, size_t pre, size_t suf,
@@ -529,19 +600,6 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 	if (b < 0)
 		return add_entry(r, out, (unsigned)type, data, len, -1);
 	return add_delta(r, (unsigned)type, out, data, len, b, len, pre, suf);
-}
-
-/* One insert run of data, in opcodes of at most 127 bytes. */
-static size_t put_insert(unsigned char *d, const unsigned char *p, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i += 127) {
-		size_t k = len - i < 127 ? len - i : 127;
-		d[n++] = (unsigned char)k;
-		memcpy(d + n, p + i, k);
-		n += k;
-	}
-	return n;
 }
 
 static size_t line_len(const unsigned char *p, size_t left)

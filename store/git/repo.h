@@ -96,6 +96,24 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
 			 git_oid *out);
 
+/* Longest delta chain: readers resolve it whole. */
+#define GS_DELTA_DEPTH_MAX 50u
+
+/* Delta chain length of id in the pack being built: 0 whole, -1 absent. */
+long gs_repo_obj_depth(const struct gs_repo *r, const git_oid *id);
+
+/*
+ * The same for a new version of the same length as base (bytes bdata)
+ * that differs from it in many places: stored as a delta of copies and
+ * inserts when that is less than half the object, else whole. For a wide
+ * directory whose chain of deltas is full: a delta against the chain's
+ * first (whole) version is a few changed ids, not the whole tree.
+ */
+int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *base,
+			     const void *bdata, struct gs_repo_marks *mk,
+			     git_oid *out);
+
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
 

@@ -70,3 +70,52 @@ Test(repo, commit_deltas_read_back)
 		 " >/dev/null && rm -rf %s", dir, dir);
 	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
 }
+
+/* Wide trees at the end of a chain: deltas against an older version. */
+Test(repo, delta_diff_reads_back)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	cr_assert_not_null(mkdtemp(dir));
+	struct gs_repo r;
+	enum { LEN = 10000 };
+	static unsigned char base[LEN], few[LEN], many[LEN];
+	git_oid bid, fid, mid;
+	srand(11);
+	for (size_t i = 0; i < LEN; i++)
+		base[i] = (unsigned char)rand();
+	memcpy(few, base, LEN);
+	memcpy(many, base, LEN);
+	for (unsigned k = 0; k < 40; k++) /* 40 ids changed */
+		memset(few + (size_t)rand() % (LEN - 20), k + 1, 20);
+	few[0] ^= 1; /* at both ends too */
+	few[LEN - 1] ^= 1;
+	for (size_t i = 0; i < LEN; i += 12) /* changes everywhere */
+		many[i] ^= 0x80;
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, base, LEN, &bid), 0);
+	cr_assert_eq(gs_repo_write_delta_diff(&r, GIT_OBJECT_BLOB, few, LEN,
+					      &bid, base, NULL, &fid), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &fid), 1);
+	cr_assert_eq(gs_repo_write_delta_diff(&r, GIT_OBJECT_BLOB, many, LEN,
+					      &bid, base, NULL, &mid), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &mid), 0, "no gain: stored whole");
+	size_t packed = r.pack.len;
+	cr_assert_lt(packed, 2 * LEN + 12 + LEN / 4, "the delta is small");
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	const unsigned char *want[] = { base, few, many };
+	const git_oid *ids[] = { &bid, &fid, &mid };
+	for (int i = 0; i < 3; i++) {
+		git_odb_object *o;
+		git_oid h;
+		cr_assert_eq(git_odb_hash(&h, want[i], LEN, GIT_OBJECT_BLOB), 0);
+		cr_assert(git_oid_equal(&h, ids[i]));
+		cr_assert_eq(git_odb_read(&o, r.odb, ids[i]), 0);
+		cr_assert_eq(git_odb_object_size(o), LEN);
+		cr_assert(!memcmp(git_odb_object_data(o), want[i], LEN), "%d", i);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
