@@ -166,29 +166,44 @@ static size_t oid_slot(const git_oid *id, size_t mask)
 	return (size_t)h & mask;
 }
 
+/*
+ * A slot: the entry's index + 1, and 32 more bits of its id above, so
+ * that a probe past other ids does not read their entries (a cache miss
+ * each: most lookups are of new objects, not there).
+ */
+static uint64_t oid_tag(const git_oid *id)
+{
+	uint32_t t;
+	memcpy(&t, id->id + 8, sizeof(t));
+	return (uint64_t)t << 32;
+}
+
 long gs_repo_obj_find(const struct gs_repo *r, const git_oid *id)
 {
 	if (!r->setcap)
 		return -1;
+	uint64_t tag = oid_tag(id);
 	for (size_t i = oid_slot(id, r->setcap - 1);; i = (i + 1) & (r->setcap - 1)) {
-		uint32_t v = r->set[i];
+		uint64_t v = r->set[i];
 		if (!v)
 			return -1;
-		if (git_oid_equal(&r->ents[v - 1].oid, id))
-			return (long)v - 1;
+		uint32_t k = (uint32_t)v;
+		if ((v & ~(uint64_t)UINT32_MAX) == tag &&
+		    !memcmp(r->ents[k - 1].oid.id, id->id, GIT_OID_RAWSZ))
+			return (long)k - 1;
 	}
 }
 
 static int set_rebuild(struct gs_repo *r, size_t cap)
 {
-	uint32_t *set = calloc(cap, sizeof(*set));
+	uint64_t *set = calloc(cap, sizeof(*set));
 	if (!set)
 		return -ENOMEM;
 	for (size_t k = 0; k < r->pending; k++) {
 		size_t i = oid_slot(&r->ents[k].oid, cap - 1);
 		while (set[i])
 			i = (i + 1) & (cap - 1);
-		set[i] = (uint32_t)k + 1;
+		set[i] = oid_tag(&r->ents[k].oid) | (uint32_t)(k + 1);
 	}
 	free(r->set);
 	r->set = set;
@@ -247,8 +262,8 @@ size_t gs_repo_marks_count(git_object_t type, size_t len)
 }
 
 /*
- * Objects below this size (values, perms, commits, tree deltas) and all
- * trees (mostly binary ids) go into the pack as zlib streams of stored
+ * Objects below this size (values, perms, commits), all trees and all
+ * deltas (mostly binary ids) go into the pack as zlib streams of stored
  * blocks: deflate's fixed cost per stream (Huffman tables) was more than
  * all the rest of a commit, for a few hundred bytes saved. `git repack
  * -a -d -F` compresses them later.
@@ -339,7 +354,7 @@ static void ents_push(struct gs_repo *r, const git_oid *id, uint64_t off,
 	size_t i = oid_slot(id, r->setcap - 1);
 	while (r->set[i])
 		i = (i + 1) & (r->setcap - 1);
-	r->set[i] = (uint32_t)++r->pending;
+	r->set[i] = oid_tag(id) | (uint32_t)++r->pending;
 }
 
 int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
@@ -390,7 +405,7 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		memcpy(p + n, buf + pos, (size_t)(16 - pos));
 		n += (size_t)(16 - pos);
 	}
-	if (code == GIT_OBJECT_TREE || len < STORE_BELOW) {
+	if (code == GIT_OBJECT_TREE || code == 6 || len < STORE_BELOW) {
 		n += put_stored(p + n, data, len);
 	} else {
 		long e2 = deflate_into(r, data, len, p + n, zlen);

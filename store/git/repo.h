@@ -33,7 +33,8 @@ struct gs_repo {
 	struct gs_buf pack;        /* "PACK" header + entries */
 	struct gs_pack_entry *ents;
 	size_t pending, cap;       /* objects in the pack being built */
-	uint32_t *set;             /* open addressing over ents (index + 1) */
+	uint64_t *set;             /* open addressing over ents: index + 1,
+					      id bits above (repo.c) */
 	size_t setcap;
 	bool fsync;
 	char *dir;                 /* owned */
