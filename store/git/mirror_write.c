@@ -16,6 +16,12 @@
  * serialised whole on their next write.
  */
 #define WIDE_CACHE_MAX (4u << 20)
+/*
+ * Trees this long also keep SHA-1 marks and their chain's first version:
+ * worth their memory only there (a cache that no longer holds every
+ * directory written often costs a sort and a serialisation per write).
+ */
+#define WIDE_EXTRA_MIN 8192u
 
 struct tree_ent {
 	const char *name;
@@ -203,7 +209,8 @@ static void patch_id(struct gs_mwide *w, uint32_t off, const git_oid *id,
 static void first_keep(struct gs_mirror *m, struct gs_mwide *w,
 		       const git_oid *id)
 {
-	if (gs_repo_obj_depth(m->repo, id) != 0 || !w->last)
+	if (w->lastlen < WIDE_EXTRA_MIN || !w->last ||
+	    gs_repo_obj_depth(m->repo, id) != 0)
 		return;
 	m->wbytes -= wide_bytes(w);
 	char *f = w->first ? w->first : malloc(w->lastlen ? w->lastlen : 1);
@@ -247,6 +254,17 @@ static struct gs_repo_marks *marks_for(struct gs_mirror *m, struct gs_mwide *w,
 				       struct gs_repo_marks *mk, size_t lo)
 {
 	size_t n = gs_repo_marks_count(GIT_OBJECT_TREE, w->lastlen);
+	if (w->lastlen < WIDE_EXTRA_MIN) {
+		if (w->marks) { /* it shrank */
+			m->wbytes -= wide_bytes(w);
+			free(w->marks);
+			w->marks = NULL;
+			w->nmarks = 0;
+			w->marks_ok = false;
+			m->wbytes += wide_bytes(w);
+		}
+		return NULL;
+	}
 	if (!w->marks_ok && w->nmarks != n) {
 		m->wbytes -= wide_bytes(w);
 		struct gs_sha1_mark *v = realloc(w->marks, (n ? n : 1) *
