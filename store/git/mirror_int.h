@@ -44,7 +44,16 @@ struct gs_mwide {
 	struct gs_mnode **sorted;
 	git_oid order;
 	char *last;
+	struct gs_sha1_mark *marks; /* SHA-1 along last, see node_patch() */
+	/*
+	 * The first (whole) version of last's delta chain in the pack being
+	 * built, same layout, lastlen bytes; or NULL: the base of a delta
+	 * when the chain is full.
+	 */
+	char *first;
+	git_oid first_id;
 	uint32_t lastlen;
+	uint32_t nmarks; /* entries allocated in marks */
 	uint32_t nsorted; /* entries allocated in sorted */
 	uint32_t voff, poff; /* .value and .perms ids in last */
 	bool sorted_ok, need_order;
@@ -54,6 +63,7 @@ struct gs_mwide {
 	 * re-serialisation of the whole directory.
 	 */
 	bool layout_ok;
+	bool marks_ok; /* marks are those of last's hash */
 };
 
 /*

@@ -16,6 +16,12 @@
  * serialised whole on their next write.
  */
 #define WIDE_CACHE_MAX (4u << 20)
+/*
+ * Trees this long also keep SHA-1 marks and their chain's first version:
+ * worth their memory only there (a cache that no longer holds every
+ * directory written often costs a sort and a serialisation per write).
+ */
+#define WIDE_EXTRA_MIN 8192u
 
 struct tree_ent {
 	const char *name;
@@ -40,7 +46,9 @@ static void wide_unlink(struct gs_mirror *m, struct gs_mwide *w)
 static size_t wide_bytes(const struct gs_mwide *w)
 {
 	return sizeof(*w) + w->lastlen +
-	       (size_t)w->nsorted * sizeof(*w->sorted);
+	       (size_t)w->nsorted * sizeof(*w->sorted) +
+	       (size_t)w->nmarks * sizeof(*w->marks) +
+	       (w->first ? w->lastlen : 0);
 }
 
 void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
@@ -52,6 +60,8 @@ void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
 	wide_unlink(m, w);
 	free(w->sorted);
 	free(w->last);
+	free(w->marks);
+	free(w->first);
 	free(w);
 	n->w = NULL;
 }
@@ -191,6 +201,36 @@ static void patch_id(struct gs_mwide *w, uint32_t off, const git_oid *id,
 		*hi = off + GIT_OID_RAWSZ;
 }
 
+/*
+ * After a write of last as id: when it was stored whole, it is the base
+ * of the next full chain's delta. Best effort: without memory, the chain
+ * ends with a whole tree as before.
+ */
+static void first_keep(struct gs_mirror *m, struct gs_mwide *w,
+		       const git_oid *id)
+{
+	if (w->lastlen < WIDE_EXTRA_MIN || !w->last ||
+	    gs_repo_obj_depth(m->repo, id) != 0)
+		return;
+	m->wbytes -= wide_bytes(w);
+	char *f = w->first ? w->first : malloc(w->lastlen ? w->lastlen : 1);
+	if (f) {
+		memcpy(f, w->last, w->lastlen);
+		git_oid_cpy(&w->first_id, id);
+	}
+	w->first = f;
+	m->wbytes += wide_bytes(w);
+}
+
+/* last's layout changes: first is not its size any more. */
+static void first_drop(struct gs_mirror *m, struct gs_mwide *w)
+{
+	m->wbytes -= wide_bytes(w);
+	free(w->first);
+	w->first = NULL;
+	m->wbytes += wide_bytes(w);
+}
+
 /* n was written: first in the recency list of wide directories. */
 static void wide_touch(struct gs_mirror *m, struct gs_mwide *w)
 {
@@ -206,9 +246,49 @@ static void wide_touch(struct gs_mirror *m, struct gs_mwide *w)
 }
 
 /*
+ * The SHA-1 marks along last, for node_patch(): *mk gets them, from 0 when
+ * they must be computed afresh; NULL without memory for them (the id is
+ * then hashed whole, as without marks).
+ */
+static struct gs_repo_marks *marks_for(struct gs_mirror *m, struct gs_mwide *w,
+				       struct gs_repo_marks *mk, size_t lo)
+{
+	size_t n = gs_repo_marks_count(GIT_OBJECT_TREE, w->lastlen);
+	if (w->lastlen < WIDE_EXTRA_MIN) {
+		if (w->marks) { /* it shrank */
+			m->wbytes -= wide_bytes(w);
+			free(w->marks);
+			w->marks = NULL;
+			w->nmarks = 0;
+			w->marks_ok = false;
+			m->wbytes += wide_bytes(w);
+		}
+		return NULL;
+	}
+	if (!w->marks_ok && w->nmarks != n) {
+		m->wbytes -= wide_bytes(w);
+		struct gs_sha1_mark *v = realloc(w->marks, (n ? n : 1) *
+							   sizeof(*v));
+		if (v) {
+			w->marks = v;
+			w->nmarks = (uint32_t)n;
+		}
+		m->wbytes += wide_bytes(w);
+		if (!v)
+			return NULL;
+	}
+	mk->v = w->marks;
+	mk->from = w->marks_ok ? lo : 0;
+	w->marks_ok = true; /* by the time the write returns 0 */
+	return mk;
+}
+
+/*
  * A wide directory whose layout did not change: its dirty children's ids
  * and its own two blobs' ids are patched into last, and the new tree is a
- * delta of the old one over the changed range.
+ * delta of the old one over the changed range. Its id is hashed from the
+ * last SHA-1 mark before the range: a write to a random child of a
+ * directory hashes half of it, not all.
  */
 static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
 {
@@ -225,14 +305,26 @@ static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
 	patch_id(w, w->poff, &n->perms, &lo, &hi);
 	if (lo < hi) {
 		git_oid old = n->tree;
-		e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE, w->last,
-					      w->lastlen, &old, lo,
-					      w->lastlen - hi, &n->tree);
+		struct gs_repo_marks mk, *mkp = marks_for(m, w, &mk, lo);
+		/* a full chain: a delta of its first version, if still here */
+		if (w->first &&
+		    gs_repo_obj_depth(m->repo, &old) >= GS_DELTA_DEPTH_MAX &&
+		    gs_repo_obj_depth(m->repo, &w->first_id) == 0)
+			e = gs_repo_write_delta_diff(m->repo, GIT_OBJECT_TREE,
+						     w->last, w->lastlen,
+						     &w->first_id, w->first,
+						     mkp, &n->tree);
+		else
+			e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE,
+						      w->last, w->lastlen, &old,
+						      lo, w->lastlen - hi, mkp,
+						      &n->tree);
 		if (e) {
 			/* last no longer matches n->tree: start afresh */
 			gs_mirror_wide_free(m, n);
 			return e;
 		}
+		first_keep(m, w, &n->tree);
 	}
 	wide_touch(m, w);
 	gs_mirror_dirty_unlink(n);
@@ -245,6 +337,7 @@ static void wide_keep(struct gs_mirror *m, struct gs_mnode *n, size_t len,
 		      uint32_t voff, uint32_t poff)
 {
 	struct gs_mwide *w = n->w;
+	first_drop(m, w);
 	m->wbytes -= wide_bytes(w);
 	char *keep = len > UINT32_MAX ? NULL : realloc(w->last, len);
 	if (keep) {
@@ -254,12 +347,14 @@ static void wide_keep(struct gs_mirror *m, struct gs_mnode *n, size_t len,
 		w->voff = voff;
 		w->poff = poff;
 		w->layout_ok = true;
+		w->marks_ok = false;
 	} else {
 		/* last must be n->tree's bytes, or no base at all */
 		free(w->last);
 		w->last = NULL;
 		w->lastlen = 0;
 		w->layout_ok = false;
+		w->marks_ok = false;
 	}
 	m->wbytes += wide_bytes(w);
 	wide_touch(m, w);
@@ -340,13 +435,15 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 		struct gs_mwide *w = n->w;
 		e = w->last ? gs_repo_write_delta(m->repo, GIT_OBJECT_TREE,
 						  m->scratch, off, &old, w->last,
-						  w->lastlen, &n->tree)
+						  w->lastlen, NULL, &n->tree)
 			    : gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch,
 					    off, &n->tree);
-		if (e)
+		if (e) {
 			gs_mirror_wide_free(m, n); /* last must be n->tree's bytes */
-		else
+		} else {
 			wide_keep(m, n, off, voff, poff);
+			first_keep(m, n->w, &n->tree);
+		}
 	}
 	if (e)
 		return e;

@@ -9,6 +9,7 @@
  * is known before its checksum starts), then the copy into a temporary
  * file; the index is written and the old packs removed at the end.
  */
+#include "crc32.h"
 #include "repo.h"
 
 #include <errno.h>
@@ -317,8 +318,7 @@ static int copy_one(struct gs_merge *m, struct src_pack *s, struct src_ent *x)
 				       en->off - m->out.ents[x->base - 1].off);
 	const unsigned char *data = p + x->hlen + x->olen;
 	size_t dlen = x->end - x->off - x->hlen - x->olen;
-	uLong crc = crc32(0, hdr, (uInt)hn);
-	en->crc = (uint32_t)crc32(crc, data, (uInt)dlen);
+	en->crc = gs_crc32(gs_crc32(0, hdr, hn), data, dlen);
 	int e = emit(m, hdr, hn);
 	return e ? e : emit(m, data, dlen);
 }

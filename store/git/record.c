@@ -1,4 +1,5 @@
 /* record.c - journal record encoding, framing and decoding. */
+#include "crc32.h"
 #include "record.h"
 #include "state.h"
 
@@ -133,8 +134,7 @@ int gs_record_encode(struct gs_buf *b, const struct store_commit *c,
 		}
 	}
 	size_t plen = b->len - start - GS_FRAME_HDR;
-	uint32_t crc = crc32(0, (const Bytef *)b->data + start + GS_FRAME_HDR,
-			     (uInt)plen);
+	uint32_t crc = gs_crc32(0, b->data + start + GS_FRAME_HDR, plen);
 	size_t end = b->len;
 	b->len = start;
 	put_u32(b, (uint32_t)plen);
@@ -154,7 +154,7 @@ size_t gs_frame_check(const char *data, size_t avail)
 	uint32_t len = get_u32(p), crc = get_u32(p + 4);
 	if (len == 0 || len > GS_RECORD_MAX || len > avail - GS_FRAME_HDR)
 		return 0;
-	if (crc32(0, p + GS_FRAME_HDR, len) != crc)
+	if (gs_crc32(0, p + GS_FRAME_HDR, len) != crc)
 		return 0;
 	return GS_FRAME_HDR + len;
 }

@@ -11,6 +11,8 @@
 
 #include <git2/sys/repository.h>
 
+#include "crc32.h"
+#include "repo_int.h"
 #include "sha1.h"
 #include <stdio.h>
 #include <string.h>
@@ -150,6 +152,7 @@ void gs_repo_close(struct gs_repo *r)
 	free(r->dir);
 	gs_buf_free(&r->pack);
 	gs_buf_free(&r->text);
+	gs_buf_free(&r->prev);
 	git_odb_free(r->odb);
 	git_repository_free(r->repo);
 	if (inited)
@@ -164,29 +167,44 @@ static size_t oid_slot(const git_oid *id, size_t mask)
 	return (size_t)h & mask;
 }
 
+/*
+ * A slot: the entry's index + 1, and 32 more bits of its id above, so
+ * that a probe past other ids does not read their entries (a cache miss
+ * each: most lookups are of new objects, not there).
+ */
+static uint64_t oid_tag(const git_oid *id)
+{
+	uint32_t t;
+	memcpy(&t, id->id + 8, sizeof(t));
+	return (uint64_t)t << 32;
+}
+
 long gs_repo_obj_find(const struct gs_repo *r, const git_oid *id)
 {
 	if (!r->setcap)
 		return -1;
+	uint64_t tag = oid_tag(id);
 	for (size_t i = oid_slot(id, r->setcap - 1);; i = (i + 1) & (r->setcap - 1)) {
-		uint32_t v = r->set[i];
+		uint64_t v = r->set[i];
 		if (!v)
 			return -1;
-		if (git_oid_equal(&r->ents[v - 1].oid, id))
-			return (long)v - 1;
+		uint32_t k = (uint32_t)v;
+		if ((v & ~(uint64_t)UINT32_MAX) == tag &&
+		    !memcmp(r->ents[k - 1].oid.id, id->id, GIT_OID_RAWSZ))
+			return (long)k - 1;
 	}
 }
 
 static int set_rebuild(struct gs_repo *r, size_t cap)
 {
-	uint32_t *set = calloc(cap, sizeof(*set));
+	uint64_t *set = calloc(cap, sizeof(*set));
 	if (!set)
 		return -ENOMEM;
 	for (size_t k = 0; k < r->pending; k++) {
 		size_t i = oid_slot(&r->ents[k].oid, cap - 1);
 		while (set[i])
 			i = (i + 1) & (cap - 1);
-		set[i] = (uint32_t)k + 1;
+		set[i] = oid_tag(&r->ents[k].oid) | (uint32_t)(k + 1);
 	}
 	free(r->set);
 	r->set = set;
@@ -199,8 +217,12 @@ static int set_grow(struct gs_repo *r)
 	return set_rebuild(r, r->setcap ? 2 * r->setcap : 4096);
 }
 
-static void object_id(git_object_t type, const void *data, size_t len,
-		      git_oid *out)
+/*
+ * Git's object id. With marks (see struct gs_repo_marks), the hash
+ * resumes from the mark below the first changed byte.
+ */
+void gs_repo_object_id(git_object_t type, const void *data, size_t len,
+		       struct gs_repo_marks *mk, git_oid *out)
 {
 	static const char *names[] = { [GIT_OBJECT_COMMIT] = "commit ",
 				       [GIT_OBJECT_TREE] = "tree ",
@@ -216,16 +238,33 @@ static void object_id(git_object_t type, const void *data, size_t len,
 	memcpy(hdr, names[type], tl);
 	memcpy(hdr + tl, num + sizeof(num) - nl, nl);
 	hdr[tl + nl] = '\0';
+	size_t hl = tl + nl + 1;
+	if (mk) {
+		gs_sha1_marked(hdr, hl, data, len, hl + mk->from, mk->v,
+			       out->id);
+		return;
+	}
 	/* Git's object id, without libgit2's slower collision-detecting SHA-1 */
 	struct gs_sha1 c;
 	gs_sha1_init(&c);
-	gs_sha1_update(&c, hdr, tl + nl + 1);
+	gs_sha1_update(&c, hdr, hl);
 	gs_sha1_update(&c, data, len);
 	gs_sha1_final(&c, out->id);
 }
+
+size_t gs_repo_marks_count(git_object_t type, size_t len)
+{
+	/* as gs_repo_object_id()'s header: "<type> <len>\0" */
+	size_t hl = (type == GIT_OBJECT_COMMIT ? 7 : 5) + 1, v = len;
+	do
+		hl++;
+	while ((v /= 10));
+	return gs_sha1_marks_count(hl + len);
+}
+
 /*
- * Objects below this size (values, perms, commits, tree deltas) and all
- * trees (mostly binary ids) go into the pack as zlib streams of stored
+ * Objects below this size (values, perms, commits), all trees and all
+ * deltas (mostly binary ids) go into the pack as zlib streams of stored
  * blocks: deflate's fixed cost per stream (Huffman tables) was more than
  * all the rest of a commit, for a few hundred bytes saved. `git repack
  * -a -d -F` compresses them later.
@@ -316,7 +355,7 @@ static void ents_push(struct gs_repo *r, const git_oid *id, uint64_t off,
 	size_t i = oid_slot(id, r->setcap - 1);
 	while (r->set[i])
 		i = (i + 1) & (r->setcap - 1);
-	r->set[i] = (uint32_t)++r->pending;
+	r->set[i] = oid_tag(id) | (uint32_t)++r->pending;
 }
 
 int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
@@ -328,8 +367,8 @@ int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
 	return e;
 }
 
-static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
-		     const void *data, size_t len, long base)
+int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
+		      const void *data, size_t len, long base)
 {
 	int e;
 	if ((e = ents_reserve(r)))
@@ -367,7 +406,7 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		memcpy(p + n, buf + pos, (size_t)(16 - pos));
 		n += (size_t)(16 - pos);
 	}
-	if (code == GIT_OBJECT_TREE || len < STORE_BELOW) {
+	if (code == GIT_OBJECT_TREE || code == 6 || len < STORE_BELOW) {
 		n += put_stored(p + n, data, len);
 	} else {
 		long e2 = deflate_into(r, data, len, p + n, zlen);
@@ -376,7 +415,7 @@ static int add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		n += (size_t)e2;
 	}
 	r->pack.len += n;
-	ents_push(r, id, off, (uint32_t)crc32(0, p, (uInt)n),
+	ents_push(r, id, off, gs_crc32(0, p, n),
 		  base >= 0 ? r->ents[base].depth + 1 : 0);
 	return 0;
 }
@@ -386,125 +425,10 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 {
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
 		return -EINVAL;
-	object_id(type, data, len, out);
+	gs_repo_object_id(type, data, len, NULL, out);
 	if (gs_repo_obj_find(r, out) >= 0)
 		return 0; /* once per pack; older packs may hold it too, harmless */
-	return add_entry(r, out, (unsigned)type, data, len, -1);
-}
-
-/* Longest delta chain: readers resolve it whole. */
-#define DELTA_DEPTH_MAX 50u
-
-static size_t put_varint(unsigned char *p, size_t v)
-{
-	size_t n = 0;
-	do {
-		p[n] = v & 0x7f;
-		v >>= 7;
-		if (v)
-			p[n] |= 0x80;
-		n++;
-	} while (v);
-	return n;
-}
-
-static size_t put_copy(unsigned char *p, size_t off, size_t len)
-{
-	size_t n = 1;
-	p[0] = 0x80;
-	for (int i = 0; i < 4; i++)
-		if ((off >> (8 * i)) & 0xff) {
-			p[0] |= (unsigned char)(1 << i);
-			p[n++] = (off >> (8 * i)) & 0xff;
-		}
-	for (int i = 0; i < 3; i++)
-		if ((len >> (8 * i)) & 0xff) {
-			p[0] |= (unsigned char)(0x10 << i);
-			p[n++] = (len >> (8 * i)) & 0xff;
-		}
-	return n;
-}
-
-/* The delta of data against the entry at index b: copy, insert, copy. */
-static int add_delta(struct gs_repo *r, unsigned type, const git_oid *id,
-		     const void *data, size_t len, long b, size_t blen,
-		     size_t pre, size_t suf)
-{
-	const unsigned char *y = data;
-	size_t mid = len - pre - suf;
-	if (mid > len / 2) /* little in common: not worth it */
-		return add_entry(r, id, type, data, len, -1);
-	size_t need = 32 + mid + mid / 127 + 1;
-	unsigned char stackbuf[512];
-	unsigned char *d = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
-	if (!d)
-		return -ENOMEM;
-	size_t n = put_varint(d, blen);
-	n += put_varint(d + n, len);
-	if (pre)
-		n += put_copy(d + n, 0, pre);
-	for (size_t i = 0; i < mid; i += 127) {
-		size_t k = mid - i < 127 ? mid - i : 127;
-		d[n++] = (unsigned char)k;
-		memcpy(d + n, y + pre + i, k);
-		n += k;
-	}
-	if (suf)
-		n += put_copy(d + n, blen - suf, suf);
-	int e = add_entry(r, id, 6, d, n, b);
-	if (d != stackbuf)
-		free(d);
-	return e;
-}
-
-/* Whether base can be the base of a delta of len bytes; its index. */
-static long delta_base(struct gs_repo *r, const git_oid *base, size_t blen,
-		       size_t len)
-{
-	long b = gs_repo_obj_find(r, base);
-	/* copies are at most 16 MiB - 1 here; bigger objects go whole */
-	if (b < 0 || r->ents[b].depth >= DELTA_DEPTH_MAX || blen >= (1u << 24) ||
-	    len >= (1u << 24))
-		return -1;
-	return b;
-}
-
-int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
-			const void *data, size_t len, const git_oid *base,
-			const void *bdata, size_t blen, git_oid *out)
-{
-	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
-		return -EINVAL;
-	object_id(type, data, len, out);
-	if (gs_repo_obj_find(r, out) >= 0)
-		return 0;
-	long b = delta_base(r, base, blen, len);
-	if (b < 0)
-		return add_entry(r, out, (unsigned)type, data, len, -1);
-	const unsigned char *x = bdata, *y = data;
-	size_t pre = 0, suf = 0, min = len < blen ? len : blen;
-	while (pre < min && x[pre] == y[pre])
-		pre++;
-	while (suf < min - pre && x[blen - 1 - suf] == y[len - 1 - suf])
-		suf++;
-	return add_delta(r, (unsigned)type, out, data, len, b, blen, pre, suf);
-}
-
-int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
-			      const void *data, size_t len,
-			      const git_oid *base, size_t pre, size_t suf,
-			      git_oid *out)
-{
-	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB ||
-	    pre + suf > len)
-		return -EINVAL;
-	object_id(type, data, len, out);
-	if (gs_repo_obj_find(r, out) >= 0)
-		return 0;
-	long b = delta_base(r, base, len, len);
-	if (b < 0)
-		return add_entry(r, out, (unsigned)type, data, len, -1);
-	return add_delta(r, (unsigned)type, out, data, len, b, len, pre, suf);
+	return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
 }
 
 static void be32(unsigned char *p, uint32_t v)
@@ -546,10 +470,66 @@ static int write_file(const char *path, const void *a, size_t alen,
 	return e;
 }
 
-static int cmp_ent(const void *a, const void *b)
+static int cmp_ent(const void *a, const void *b, void *arg)
 {
-	return git_oid_cmp(&((const struct gs_pack_entry *)a)->oid,
-			   &((const struct gs_pack_entry *)b)->oid);
+	const struct gs_pack_entry *ents = arg;
+	return git_oid_cmp(&ents[*(const uint32_t *)a].oid,
+			   &ents[*(const uint32_t *)b].oid);
+}
+
+/* Buckets this full are sorted by qsort (ids of hostile content may share
+ * a prefix); the rest, a few entries each, by insertion. */
+#define BUCKET_QSORT 16u
+
+/*
+ * The order of r's entries by id, in *out (malloc'd, n entries). Ids are
+ * uniform: a counting sort on their first bits leaves buckets of about
+ * one entry. qsort of the entries cost a seventh of the writer's time at
+ * a publish every 50 ms, and moving them meant rebuilding the set.
+ */
+static int ents_order(const struct gs_repo *r, uint32_t **out)
+{
+	size_t n = r->pending;
+	unsigned bits = 8;
+	while (bits < 16 && ((size_t)1 << bits) < n)
+		bits++;
+	size_t nb = (size_t)1 << bits;
+	uint32_t *ord = malloc((n ? n : 1) * sizeof(*ord));
+	uint32_t *start = calloc(nb + 1, sizeof(*start));
+	if (!ord || !start) {
+		free(ord);
+		free(start);
+		return -ENOMEM;
+	}
+	const struct gs_pack_entry *ents = r->ents;
+#define PREFIX(k) ((uint32_t)(ents[k].oid.id[0] << 8 | ents[k].oid.id[1]) >> (16 - bits))
+	for (size_t k = 0; k < n; k++)
+		start[PREFIX(k) + 1]++;
+	for (size_t b = 0; b < nb; b++)
+		start[b + 1] += start[b];
+	for (size_t k = 0; k < n; k++)
+		ord[start[PREFIX(k)]++] = (uint32_t)k;
+#undef PREFIX
+	/* start[b] is now the end of bucket b */
+	for (size_t b = 0, lo = 0; b < nb; lo = start[b++]) {
+		size_t hi = start[b];
+		if (hi - lo > BUCKET_QSORT) {
+			qsort_r(ord + lo, hi - lo, sizeof(*ord), cmp_ent,
+				(void *)ents);
+			continue;
+		}
+		for (size_t i = lo + 1; i < hi; i++) {
+			uint32_t v = ord[i];
+			size_t j = i;
+			for (; j > lo && git_oid_cmp(&ents[ord[j - 1]].oid,
+						     &ents[v].oid) > 0; j--)
+				ord[j] = ord[j - 1];
+			ord[j] = v;
+		}
+	}
+	free(start);
+	*out = ord;
+	return 0;
 }
 
 /* Index v2: fanout, ids, CRCs, offsets, pack checksum, own checksum. */
@@ -558,21 +538,18 @@ static int build_index(struct gs_repo *r, const unsigned char *packsum,
 {
 	size_t n = r->pending;
 	size_t big = 0;
+	uint32_t *ord;
 	for (size_t i = 0; i < n; i++)
 		big += r->ents[i].off >= 0x80000000u;
 	int e = gs_buf_reserve(idx, 8 + 1024 + n * 28 + big * 8 + 40);
-	if (e)
-		return e;
-	qsort(r->ents, n, sizeof(*r->ents), cmp_ent);
-	/* the set indexes ents by position: follow the new order */
-	if ((e = set_rebuild(r, r->setcap)))
+	if (e || (e = ents_order(r, &ord)))
 		return e;
 	unsigned char *p = (unsigned char *)idx->data;
 	memcpy(p, "\377tOc", 4);
 	be32(p + 4, 2);
 	size_t k = 0;
 	for (unsigned b = 0; b < 256; b++) {
-		while (k < n && r->ents[k].oid.id[0] <= b)
+		while (k < n && r->ents[ord[k]].oid.id[0] <= b)
 			k++;
 		be32(p + 8 + 4 * b, (uint32_t)k);
 	}
@@ -580,9 +557,10 @@ static int build_index(struct gs_repo *r, const unsigned char *packsum,
 		      *offs = crcs + 4 * n, *large = offs + 4 * n;
 	size_t li = 0;
 	for (size_t i = 0; i < n; i++) {
-		memcpy(ids + 20 * i, r->ents[i].oid.id, 20);
-		be32(crcs + 4 * i, r->ents[i].crc);
-		uint64_t off = r->ents[i].off;
+		const struct gs_pack_entry *en = &r->ents[ord[i]];
+		memcpy(ids + 20 * i, en->oid.id, 20);
+		be32(crcs + 4 * i, en->crc);
+		uint64_t off = en->off;
 		if (off < 0x80000000u) {
 			be32(offs + 4 * i, (uint32_t)off);
 		} else {
@@ -592,6 +570,7 @@ static int build_index(struct gs_repo *r, const unsigned char *packsum,
 			li++;
 		}
 	}
+	free(ord);
 	unsigned char *tail = large + 8 * li;
 	memcpy(tail, packsum, 20);
 	struct gs_sha1 c;

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "record.h"
+#include "sha1.h"
 
 struct gs_pack_entry {
 	git_oid oid;
@@ -32,12 +33,15 @@ struct gs_repo {
 	struct gs_buf pack;        /* "PACK" header + entries */
 	struct gs_pack_entry *ents;
 	size_t pending, cap;       /* objects in the pack being built */
-	uint32_t *set;             /* open addressing over ents (index + 1) */
+	uint64_t *set;             /* open addressing over ents: index + 1,
+					      id bits above (repo.c) */
 	size_t setcap;
 	bool fsync;
 	char *dir;                 /* owned */
 	unsigned npacks;           /* pack files in objects/pack */
 	struct gs_buf text;        /* the writer's commit text, reused */
+	struct gs_buf prev;        /* the last commit's text, a delta base */
+	git_oid prev_id;
 	void *zs;                  /* z_stream for large objects, reused:
 					      init costs more than an object */
 	struct gs_merge *merge;    /* owned; a pack merge under way, or NULL */
@@ -52,6 +56,19 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
 		  size_t len, git_oid *out);
 
 /*
+ * SHA-1 states along an object's hashed form (gs_sha1_marked()), kept by
+ * the caller for an object rewritten often at the same length (a wide
+ * directory's tree): v has gs_repo_marks_count() entries, from is the
+ * first byte of data that differs from the version they were taken on
+ * (0: none valid, hash it all). The write updates them.
+ */
+struct gs_repo_marks {
+	struct gs_sha1_mark *v;
+	size_t from;
+};
+size_t gs_repo_marks_count(git_object_t type, size_t len);
+
+/*
  * The same for a new version of an object whose previous version (base,
  * bytes blen) may be in the pack being built: then it is stored as a
  * delta against it (common prefix and suffix), which keeps a wide
@@ -59,16 +76,44 @@ int gs_repo_write(struct gs_repo *r, git_object_t type, const void *data,
  */
 int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
 			const void *data, size_t len, const git_oid *base,
-			const void *bdata, size_t blen, git_oid *out);
+			const void *bdata, size_t blen,
+			struct gs_repo_marks *mk, git_oid *out);
 
 /*
  * The same when the caller knows what changed: base had the same length,
- * and data differs from it only in data[pre .. len - suf).
+ * and data differs from it only in data[pre .. len - suf). mk (or NULL)
+ * as above.
  */
 int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 			      const void *data, size_t len,
 			      const git_oid *base, size_t pre, size_t suf,
-			      git_oid *out);
+			      struct gs_repo_marks *mk, git_oid *out);
+
+/*
+ * A commit: stored as a delta of the previous one written here when that
+ * is in the pack being built (lines equal at the same position are
+ * copied: most of a commit's trailers repeat).
+ */
+int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
+			 git_oid *out);
+
+/* Longest delta chain: readers resolve it whole. */
+#define GS_DELTA_DEPTH_MAX 50u
+
+/* Delta chain length of id in the pack being built: 0 whole, -1 absent. */
+long gs_repo_obj_depth(const struct gs_repo *r, const git_oid *id);
+
+/*
+ * The same for a new version of the same length as base (bytes bdata)
+ * that differs from it in many places: stored as a delta of copies and
+ * inserts when that is less than half the object, else whole. For a wide
+ * directory whose chain of deltas is full: a delta against the chain's
+ * first (whole) version is a few changed ids, not the whole tree.
+ */
+int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *base,
+			     const void *bdata, struct gs_repo_marks *mk,
+			     git_oid *out);
 
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);

@@ -95,3 +95,68 @@ void gs_sha1_final(struct gs_sha1 *c, unsigned char out[20])
 		out[4 * i + 3] = (unsigned char)c->h[i];
 	}
 }
+
+/* The state at a block boundary (len a multiple of 64). */
+static void mark_get(const struct gs_sha1 *c, struct gs_sha1_mark *m)
+{
+#ifdef GS_HAVE_LIBCRYPTO
+	const SHA_CTX *s = (const SHA_CTX *)c->ossl;
+	m->h[0] = s->h0, m->h[1] = s->h1, m->h[2] = s->h2;
+	m->h[3] = s->h3, m->h[4] = s->h4;
+	return;
+#endif
+	memcpy(m->h, c->h, sizeof(m->h));
+}
+
+static void mark_resume(struct gs_sha1 *c, const struct gs_sha1_mark *m,
+			uint64_t len)
+{
+	gs_sha1_init(c);
+#ifdef GS_HAVE_LIBCRYPTO
+	SHA_CTX *s = (SHA_CTX *)c->ossl;
+	s->h0 = m->h[0], s->h1 = m->h[1], s->h2 = m->h[2];
+	s->h3 = m->h[3], s->h4 = m->h[4];
+	s->Nl = (SHA_LONG)(len << 3);
+	s->Nh = (SHA_LONG)(len >> 29);
+	s->num = 0;
+	return;
+#endif
+	memcpy(c->h, m->h, sizeof(m->h));
+	c->len = len;
+}
+
+void gs_sha1_marked(const void *hdr, size_t hlen, const void *data,
+		    size_t len, size_t from, struct gs_sha1_mark *marks,
+		    unsigned char out[20])
+{
+	_Static_assert(GS_SHA1_MARK % 64 == 0, "marks at block boundaries");
+	const unsigned char *h = hdr, *d = data;
+	size_t total = hlen + len, i = from / GS_SHA1_MARK, pos;
+	struct gs_sha1 c;
+	if (i > gs_sha1_marks_count(total))
+		i = gs_sha1_marks_count(total);
+	if (i) {
+		pos = i * GS_SHA1_MARK;
+		mark_resume(&c, &marks[i - 1], pos);
+	} else {
+		pos = 0;
+		gs_sha1_init(&c);
+	}
+	while (pos < total) {
+		size_t end = (pos / GS_SHA1_MARK + 1) * GS_SHA1_MARK;
+		if (end > total)
+			end = total;
+		if (pos < hlen) {
+			size_t k = (end < hlen ? end : hlen) - pos;
+			gs_sha1_update(&c, h + pos, k);
+			pos += k;
+		}
+		if (pos < end) {
+			gs_sha1_update(&c, d + (pos - hlen), end - pos);
+			pos = end;
+		}
+		if (pos % GS_SHA1_MARK == 0)
+			mark_get(&c, &marks[pos / GS_SHA1_MARK - 1]);
+	}
+	gs_sha1_final(&c, out);
+}

@@ -110,8 +110,7 @@ static int commit_write(struct gitstore *gs, struct gs_buf *b,
 			uint64_t seq, const char *boot)
 {
 	git_oid id;
-	int e = gs_repo_write(&gs->repo, GIT_OBJECT_COMMIT, b->data, b->len,
-			      &id);
+	int e = gs_repo_write_commit(&gs->repo, b->data, b->len, &id);
 	if (e)
 		return e;
 	git_oid_cpy(&gs->head, &id);

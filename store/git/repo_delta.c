@@ -1,0 +1,283 @@
+/*
+ * repo_delta.c - objects stored as OFS_DELTA entries of an earlier one in
+ * the pack being built: a wide tree against its previous version (known
+ * changed range, or a byte diff against its chain's first version), a
+ * commit against the previous commit (line by line).
+ */
+#include "repo_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DELTA_DEPTH_MAX GS_DELTA_DEPTH_MAX
+
+static size_t put_varint(unsigned char *p, size_t v)
+{
+	size_t n = 0;
+	do {
+		p[n] = v & 0x7f;
+		v >>= 7;
+		if (v)
+			p[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+static size_t put_copy(unsigned char *p, size_t off, size_t len)
+{
+	size_t n = 1;
+	p[0] = 0x80;
+	for (int i = 0; i < 4; i++)
+		if ((off >> (8 * i)) & 0xff) {
+			p[0] |= (unsigned char)(1 << i);
+			p[n++] = (off >> (8 * i)) & 0xff;
+		}
+	for (int i = 0; i < 3; i++)
+		if ((len >> (8 * i)) & 0xff) {
+			p[0] |= (unsigned char)(0x10 << i);
+			p[n++] = (len >> (8 * i)) & 0xff;
+		}
+	return n;
+}
+
+/* One insert run of data, in opcodes of at most 127 bytes. */
+static size_t put_insert(unsigned char *d, const unsigned char *p, size_t len)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i += 127) {
+		size_t k = len - i < 127 ? len - i : 127;
+		d[n++] = (unsigned char)k;
+		memcpy(d + n, p + i, k);
+		n += k;
+	}
+	return n;
+}
+
+/* The delta of data against the entry at index b: copy, insert, copy. */
+static int add_delta(struct gs_repo *r, unsigned type, const git_oid *id,
+		     const void *data, size_t len, long b, size_t blen,
+		     size_t pre, size_t suf)
+{
+	const unsigned char *y = data;
+	size_t mid = len - pre - suf;
+	if (mid > len / 2) /* little in common: not worth it */
+		return gs_repo_add_entry(r, id, type, data, len, -1);
+	size_t need = 32 + mid + mid / 127 + 1;
+	unsigned char stackbuf[512];
+	unsigned char *d = need <= sizeof(stackbuf) ? stackbuf : malloc(need);
+	if (!d)
+		return -ENOMEM;
+	size_t n = put_varint(d, blen);
+	n += put_varint(d + n, len);
+	if (pre)
+		n += put_copy(d + n, 0, pre);
+	for (size_t i = 0; i < mid; i += 127) {
+		size_t k = mid - i < 127 ? mid - i : 127;
+		d[n++] = (unsigned char)k;
+		memcpy(d + n, y + pre + i, k);
+		n += k;
+	}
+	if (suf)
+		n += put_copy(d + n, blen - suf, suf);
+	int e = gs_repo_add_entry(r, id, 6, d, n, b);
+	if (d != stackbuf)
+		free(d);
+	return e;
+}
+
+/* Whether base can be the base of a delta of len bytes; its index. */
+static long delta_base(struct gs_repo *r, const git_oid *base, size_t blen,
+		       size_t len)
+{
+	long b = gs_repo_obj_find(r, base);
+	/* copies are at most 16 MiB - 1 here; bigger objects go whole */
+	if (b < 0 || r->ents[b].depth >= DELTA_DEPTH_MAX || blen >= (1u << 24) ||
+	    len >= (1u << 24))
+		return -1;
+	return b;
+}
+
+int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
+			const void *data, size_t len, const git_oid *base,
+			const void *bdata, size_t blen,
+			struct gs_repo_marks *mk, git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	gs_repo_object_id(type, data, len, mk, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	long b = delta_base(r, base, blen, len);
+	if (b < 0)
+		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	const unsigned char *x = bdata, *y = data;
+	size_t pre = 0, suf = 0, min = len < blen ? len : blen;
+	while (pre < min && x[pre] == y[pre])
+		pre++;
+	while (suf < min - pre && x[blen - 1 - suf] == y[len - 1 - suf])
+		suf++;
+	return add_delta(r, (unsigned)type, out, data, len, b, blen, pre, suf);
+}
+
+long gs_repo_obj_depth(const struct gs_repo *r, const git_oid *id)
+{
+	long b = gs_repo_obj_find(r, id);
+	return b < 0 ? -1 : (long)r->ents[b].depth;
+}
+
+/* Equal runs shorter than this are inserted: a copy costs up to 8 bytes. */
+#define COPY_MIN 16u
+
+int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *base,
+			     const void *bdata, struct gs_repo_marks *mk,
+			     git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	gs_repo_object_id(type, data, len, mk, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	long b = delta_base(r, base, len, len);
+	if (b < 0)
+		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	const unsigned char *x = bdata, *y = data;
+	/* worth it only below half the object: stop building past that */
+	size_t cap = 32 + len / 2, n, i = 0, ins = 0;
+	unsigned char *d = malloc(2 * len + 64); /* inserts, copies >= 16 */
+	if (!d)
+		return -ENOMEM;
+	n = put_varint(d, len);
+	n += put_varint(d + n, len);
+	while (i < len && n < cap) {
+		size_t j = i;
+		while (j < len && x[j] == y[j])
+			j++;
+		if (j - i >= COPY_MIN || (j == len && j > i)) {
+			n += put_insert(d + n, y + i - ins, ins);
+			ins = 0;
+			n += put_copy(d + n, i, j - i);
+		} else {
+			ins += j - i;
+		}
+		/* the differing run; a run of equal bytes ends it */
+		size_t k = j;
+		while (k < len && x[k] != y[k])
+			k++;
+		ins += k - j;
+		i = k;
+	}
+	int e;
+	if (i < len || n + ins + ins / 127 + 1 >= cap) { /* no gain */
+		e = gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	} else {
+		n += put_insert(d + n, y + len - ins, ins);
+		e = gs_repo_add_entry(r, out, 6, d, n, b);
+	}
+	free(d);
+	return e;
+}
+
+int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
+			      const void *data, size_t len,
+			      const git_oid *base, size_t pre, size_t suf,
+			      struct gs_repo_marks *mk, git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB ||
+	    pre + suf > len)
+		return -EINVAL;
+	gs_repo_object_id(type, data, len, mk, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	long b = delta_base(r, base, len, len);
+	if (b < 0)
+		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	return add_delta(r, (unsigned)type, out, data, len, b, len, pre, suf);
+}
+
+static size_t line_len(const unsigned char *p, size_t left)
+{
+	const unsigned char *nl = memchr(p, '\n', left);
+	return nl ? (size_t)(nl - p) + 1 : left;
+}
+
+/*
+ * The delta of y against x, line by line in step: a line equal to the
+ * base's line at the same position is copied, any other inserted. Fits a
+ * commit against the previous one (same fields, same order). d has room
+ * for delta_lines_max(ylen). Returns the delta's size.
+ */
+#define DELTA_LINES_MAX(len) (32 + 2 * (len) + 8 * ((len) + 1))
+static size_t delta_lines(unsigned char *d, const unsigned char *x,
+			  size_t xlen, const unsigned char *y, size_t ylen)
+{
+	size_t n = put_varint(d, xlen);
+	n += put_varint(d + n, ylen);
+	size_t xp = 0, yp = 0, ins = 0, coff = 0, clen = 0;
+	while (yp < ylen) {
+		size_t yl = line_len(y + yp, ylen - yp);
+		size_t xl = xp < xlen ? line_len(x + xp, xlen - xp) : 0;
+		if (xl == yl && !memcmp(x + xp, y + yp, yl)) {
+			n += put_insert(d + n, y + yp - ins, ins);
+			ins = 0;
+			if (clen && coff + clen == xp) {
+				clen += xl;
+			} else {
+				if (clen)
+					n += put_copy(d + n, coff, clen);
+				coff = xp, clen = xl;
+			}
+		} else {
+			if (clen)
+				n += put_copy(d + n, coff, clen);
+			clen = 0;
+			ins += yl;
+		}
+		yp += yl;
+		xp += xl;
+	}
+	n += put_insert(d + n, y + yp - ins, ins);
+	if (clen)
+		n += put_copy(d + n, coff, clen);
+	return n;
+}
+
+int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
+			 git_oid *out)
+{
+	gs_repo_object_id(GIT_OBJECT_COMMIT, data, len, NULL, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	int e;
+	long b = r->prev.len ? delta_base(r, &r->prev_id, r->prev.len, len) : -1;
+	unsigned char stackbuf[4096], *d = NULL;
+	size_t n = 0;
+	if (b >= 0) {
+		d = DELTA_LINES_MAX(len) <= sizeof(stackbuf)
+			    ? stackbuf
+			    : malloc(DELTA_LINES_MAX(len));
+		if (d)
+			n = delta_lines(d, (const unsigned char *)r->prev.data,
+					r->prev.len, data, len);
+	}
+	if (d && n + 16 < len)
+		e = gs_repo_add_entry(r, out, 6, d, n, b);
+	else
+		e = gs_repo_add_entry(r, out, GIT_OBJECT_COMMIT, data, len, -1);
+	if (d != stackbuf)
+		free(d);
+	if (e)
+		return e;
+	/* the base of the next one; without room, the next is stored whole */
+	r->prev.len = 0;
+	if (r->prev.cap > 65536 && len <= 4096)
+		gs_buf_free(&r->prev); /* a big transaction's text is gone */
+	if (!gs_buf_reserve(&r->prev, len)) {
+		memcpy(r->prev.data, data, len);
+		r->prev.len = len;
+		git_oid_cpy(&r->prev_id, out);
+	}
+	return 0;
+}

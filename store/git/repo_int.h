@@ -1,0 +1,22 @@
+/*
+ * repo_int.h - what repo.c (the pack being built, output) and
+ * repo_delta.c (delta entries) share. Not for use outside store/git/repo*.c.
+ */
+#ifndef GS_REPO_INT_H
+#define GS_REPO_INT_H
+
+#include "repo.h"
+
+/* Git's object id of data; with mk, resumed from its marks (repo.h). */
+void gs_repo_object_id(git_object_t type, const void *data, size_t len,
+		       struct gs_repo_marks *mk, git_oid *out);
+
+/*
+ * Appends one entry to the pack being built: type code (1-3 whole, 6
+ * OFS_DELTA against the entry at index base, else base is -1), payload
+ * data (the object, or the delta) stored or compressed.
+ */
+int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
+		      const void *data, size_t len, long base);
+
+#endif

@@ -1,0 +1,121 @@
+/* test_repo.c - commits stored as deltas of the previous one read back whole. */
+#include <criterion/criterion.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store/git/repo.h"
+
+#define N 120
+
+/* Commit-like texts: some lines repeat, some change, the count varies. */
+static size_t text(char *b, size_t cap, unsigned i)
+{
+	size_t n = (size_t)snprintf(b, cap,
+		"tree %040u\nparent %040u\nauthor dom%u <dom@xenstore> %u +0000\n"
+		"committer xenstored <xenstored@xenstore> %u +0000\n\n"
+		"write /bench/k%u\n\nXenstore-Domain: 0\n"
+		"Xenstore-Transaction: 0\nXenstore-Seq: %u\n"
+		"Xenstore-Boot: 01234567-89ab-cdef-0123-456789abcdef\n",
+		i, i + 1, i / 10, i / 7, i / 7, i % 5, i);
+	for (unsigned k = 0; k < i % 4; k++)
+		n += (size_t)snprintf(b + n, cap - n, "Xenstore-Op: write /a/%u\n",
+				      k);
+	if (i % 11 == 0)
+		n += (size_t)snprintf(b + n, cap - n, "no newline at the end");
+	return n;
+}
+
+Test(repo, commit_deltas_read_back)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", b[512], path[600];
+	cr_assert_not_null(mkdtemp(dir));
+	struct gs_repo r;
+	git_oid ids[N];
+	size_t total = 0;
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	for (unsigned i = 0; i < N; i++) {
+		size_t len = text(b, sizeof(b), i);
+		total += len;
+		cr_assert_eq(gs_repo_write_commit(&r, b, len, &ids[i]), 0);
+		if (i == N / 2) /* the next one starts a new pack: no base */
+			cr_assert_eq(gs_repo_dump(&r), 0);
+	}
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	for (unsigned i = 0; i < N; i++) {
+		git_odb_object *o;
+		size_t len = text(b, sizeof(b), i);
+		git_oid want;
+		cr_assert_eq(git_odb_hash(&want, b, len, GIT_OBJECT_COMMIT), 0);
+		cr_assert(git_oid_equal(&want, &ids[i]));
+		cr_assert_eq(git_odb_read(&o, r.odb, &ids[i]), 0, "commit %u", i);
+		cr_assert_eq(git_odb_object_size(o), len);
+		cr_assert(!memcmp(git_odb_object_data(o), b, len), "commit %u", i);
+		git_odb_object_free(o);
+	}
+	/* deltas: the packs hold much less than the texts */
+	struct gs_packfile *v;
+	size_t np, bytes = 0;
+	cr_assert_eq(gs_repo_list_packs(&r, &v, &np), 0);
+	cr_assert_eq(np, 2);
+	for (size_t k = 0; k < np; k++)
+		bytes += (size_t)v[k].size;
+	free(v);
+	cr_assert_lt(bytes, total * 3 / 4, "%zu bytes for %zu", bytes, total);
+	gs_repo_close(&r);
+	/* stock git agrees on the entries and their CRCs */
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
+
+/* Wide trees at the end of a chain: deltas against an older version. */
+Test(repo, delta_diff_reads_back)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	cr_assert_not_null(mkdtemp(dir));
+	struct gs_repo r;
+	enum { LEN = 10000 };
+	static unsigned char base[LEN], few[LEN], many[LEN];
+	git_oid bid, fid, mid;
+	srand(11);
+	for (size_t i = 0; i < LEN; i++)
+		base[i] = (unsigned char)rand();
+	memcpy(few, base, LEN);
+	memcpy(many, base, LEN);
+	for (unsigned k = 0; k < 40; k++) /* 40 ids changed */
+		memset(few + (size_t)rand() % (LEN - 20), k + 1, 20);
+	few[0] ^= 1; /* at both ends too */
+	few[LEN - 1] ^= 1;
+	for (size_t i = 0; i < LEN; i += 12) /* changes everywhere */
+		many[i] ^= 0x80;
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, base, LEN, &bid), 0);
+	cr_assert_eq(gs_repo_write_delta_diff(&r, GIT_OBJECT_BLOB, few, LEN,
+					      &bid, base, NULL, &fid), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &fid), 1);
+	cr_assert_eq(gs_repo_write_delta_diff(&r, GIT_OBJECT_BLOB, many, LEN,
+					      &bid, base, NULL, &mid), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &mid), 0, "no gain: stored whole");
+	size_t packed = r.pack.len;
+	cr_assert_lt(packed, 2 * LEN + 12 + LEN / 4, "the delta is small");
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	const unsigned char *want[] = { base, few, many };
+	const git_oid *ids[] = { &bid, &fid, &mid };
+	for (int i = 0; i < 3; i++) {
+		git_odb_object *o;
+		git_oid h;
+		cr_assert_eq(git_odb_hash(&h, want[i], LEN, GIT_OBJECT_BLOB), 0);
+		cr_assert(git_oid_equal(&h, ids[i]));
+		cr_assert_eq(git_odb_read(&o, r.odb, ids[i]), 0);
+		cr_assert_eq(git_odb_object_size(o), LEN);
+		cr_assert(!memcmp(git_odb_object_data(o), want[i], LEN), "%d", i);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
