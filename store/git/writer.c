@@ -16,7 +16,7 @@
  * transient buffer (a 100k-node fill grew it to 16 MiB), and a few more
  * packs cost little next to the daemon's size.
  */
-#define PACK_BYTES_MAX (4u << 20)
+#define PACK_BYTES_MAX (8u << 20)
 /* give freed memory back after a publish of at least this many bytes */
 #define TRIM_AFTER_BYTES (1u << 20)
 /* ... or after dropping this many of the mirror's nodes */
