@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,9 +182,24 @@ static void detach_stdio(void)
 		close(fd);
 }
 
+/*
+ * Fixed malloc thresholds: glibc raises its mmap threshold to the size of
+ * any large block freed (the writer's pack, up to 32 MiB) and its trim
+ * threshold to twice that, after which such buffers come from the heap
+ * and their memory stays in the process once freed. Fixed, large blocks
+ * are mapped and unmapped, and free heap tops go back above 256 KiB.
+ */
+static void malloc_tune(void)
+{
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
+}
+
 int main(int argc, char **argv)
 {
 	int ready_fd = -1, r;
+
+	malloc_tune();
 
 	r = xsd_config_parse(&xsd.cfg, argc, argv);
 	if (r)

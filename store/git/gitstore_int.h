@@ -66,6 +66,17 @@ struct gitstore {
 	pthread_t thread;
 };
 
+/*
+ * The writer's mirror keeps at most about this many nodes in memory at
+ * rest (a node and its table slot cost about 160 bytes) ...
+ */
+#define GS_MIRROR_NODES_MAX 16384u
+/*
+ * ... dropping first the subtrees no effect reached in this many effects:
+ * a workload's hot paths stay, a fill's cold domains go back to Git.
+ */
+#define GS_MIRROR_KEEP 4096u
+
 uint64_t gs_now_ns(void);
 uint64_t gs_mono_ns(void);
 /* Consumes one injected fault at point (under lock): its err or 0. */

@@ -167,10 +167,11 @@ static void children_changed(struct gs_mnode *n)
 		n->w->sorted_ok = false;
 }
 
-static void mark_dirty(struct gs_mnode *n)
+static void mark_dirty(struct gs_mirror *m, struct gs_mnode *n)
 {
 	for (; n && !n->dirty; n = n->parent) {
 		n->dirty = true;
+		n->stamp = m->gen ? m->gen : 1; /* 0: never changed */
 		struct gs_mnode *p = n->parent;
 		if (p) {
 			n->dnext = p->dhead;
@@ -306,7 +307,7 @@ int gs_mirror_init(struct gs_mirror *m, struct gs_repo *repo,
 	}
 	git_oid_cpy(&m->root->value, &m->empty_blob);
 	m->root->loaded = true;
-	mark_dirty(m->root);
+	mark_dirty(m, m->root);
 	return 0;
 }
 
@@ -328,6 +329,7 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 	int e;
 	if (*p != '/')
 		return -EINVAL;
+	m->gen++;
 	while (*p == '/' && p[1]) {
 		const char *name = p + 1, *end = strchr(name, '/');
 		size_t len = end ? (size_t)(end - name) : strlen(name);
@@ -349,7 +351,7 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 				free(c);
 				return e;
 			}
-			mark_dirty(c);
+			mark_dirty(m, c);
 		}
 		cur = c;
 		p = name + len;
@@ -370,7 +372,7 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 			cur->nchildren = 0;
 			children_changed(cur);
 			tab_shrink(m);
-			mark_dirty(cur);
+			mark_dirty(m, cur);
 			return 0;
 		}
 		struct gs_mnode *parent = cur->parent;
@@ -380,7 +382,7 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 		children_changed(parent);
 		node_free(m, cur);
 		tab_shrink(m);
-		mark_dirty(parent);
+		mark_dirty(m, parent);
 		return 0;
 	}
 	if ((e = node_load(m, cur)))
@@ -390,8 +392,48 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 		return e;
 	if ((e = gs_mirror_perms_oid(m, ef->perms, ef->nperms, &cur->perms)))
 		return e;
-	mark_dirty(cur);
+	mark_dirty(m, cur);
 	return 0;
+}
+
+/* Drops n's children: n is clean, so its tree id says all about them. */
+static size_t collapse(struct gs_mirror *m, struct gs_mnode *n)
+{
+	size_t before = m->tabn;
+	struct gs_mnode *c = n->first;
+	while (c) {
+		struct gs_mnode *next = c->next;
+		node_free(m, c);
+		c = next;
+	}
+	gs_mirror_wide_free(m, n); /* its sorted children are gone */
+	n->first = NULL;
+	n->nchildren = 0;
+	n->loaded = false;
+	return before - m->tabn;
+}
+
+static size_t trim(struct gs_mirror *m, struct gs_mnode *n, uint32_t keep)
+{
+	size_t dropped = 0;
+	for (struct gs_mnode *c = n->first; c; c = c->next) {
+		if (!c->first)
+			continue;
+		if (!c->dirty && (!c->stamp || m->gen - c->stamp >= keep))
+			dropped += collapse(m, c);
+		else
+			dropped += trim(m, c, keep);
+	}
+	return dropped;
+}
+
+size_t gs_mirror_trim(struct gs_mirror *m, size_t budget, uint32_t keep)
+{
+	if (!m->root || m->tabn <= budget)
+		return 0;
+	size_t dropped = trim(m, m->root, keep);
+	tab_shrink(m);
+	return dropped;
 }
 
 static int walk(struct gs_mirror *m, struct gs_mnode *n, char *path,

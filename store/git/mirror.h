@@ -43,6 +43,7 @@ struct gs_mirror {
 	/* wide directories' cached state, most recently written first */
 	struct gs_mwide *whead, *wtail;
 	size_t wbytes;
+	uint32_t gen;            /* effects applied, wrapping: for trimming */
 };
 
 /*
@@ -58,6 +59,15 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *e);
 
 /* Writes the dirty trees; *tree receives the root tree id. */
 int gs_mirror_write(struct gs_mirror *m, git_oid *tree);
+
+/*
+ * Memory: when more than budget nodes are in memory, drops the children
+ * of every clean node not on the path of any of the last keep effects;
+ * they are loaded from Git again when an effect or a walk reaches them.
+ * Only when every object written is on disk (right after gs_repo_dump()),
+ * since loading reads the repository. Returns the nodes dropped.
+ */
+size_t gs_mirror_trim(struct gs_mirror *m, size_t budget, uint32_t keep);
 
 /*
  * Walks the whole tree (loading it), parents first, children in creation

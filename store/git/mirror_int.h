@@ -27,6 +27,7 @@ struct gs_mnode {
 	uint32_t nchildren;
 	uint32_t toff;   /* this node's id in its parent's last */
 	uint32_t hash;   /* of (parent, name), for the table */
+	uint32_t stamp;  /* m->gen when last on a changed path; 0: never */
 	uint16_t namelen;
 	bool loaded : 1, dirty : 1;
 	bool ordered : 1; /* apply_order() moved it already */

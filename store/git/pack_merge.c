@@ -467,6 +467,8 @@ static int merge_step(struct gs_repo *r, struct gs_merge *m, uint64_t until)
 		}
 		if (m->copying)
 			src_free(s); /* unmapped: done with it */
+		else /* planned: resident again one source at a time, to copy */
+			madvise(s->map, s->size, MADV_DONTNEED);
 		m->k++, m->i = 0;
 		if (mono_ns() >= until && (m->k < m->nsrc || !m->copying))
 			return 1;

@@ -81,6 +81,8 @@ int gitstore_recover_nodes(struct gitstore *gs, gitstore_node_fn fn,
 	gs->batch_last_seq = gs->head_seq;
 	if ((e = gs_mirror_walk(&gs->mirror, fn, ctx)))
 		goto fail;
+	/* the walk loaded the whole tree; all of it is on disk */
+	gs_mirror_trim(&gs->mirror, GS_MIRROR_NODES_MAX, GS_MIRROR_KEEP);
 	if ((e = gs_writer_start(gs)))
 		goto fail;
 	gs->recovered = true;

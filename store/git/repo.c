@@ -98,8 +98,14 @@ int gs_repo_open(struct gs_repo *r, const char *dir, bool fsync)
 	 * second time, and mapped pack windows stayed resident.
 	 */
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(4u << 20));
-	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(16u << 20));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_SIZE, (size_t)(256u << 10));
+	git_libgit2_opts(GIT_OPT_SET_MWINDOW_MAPPED_LIMIT, (size_t)(2u << 20));
+	/*
+	 * Refs point at commits this process has just written: checking
+	 * that they exist searched every pack index at each publish, and
+	 * kept the indexes' pages resident.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0);
 	if (fsync)
 		git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	e = git_repository_open_bare(&r->repo, dir);

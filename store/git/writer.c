@@ -19,6 +19,8 @@
 #define PACK_BYTES_MAX (8u << 20)
 /* give freed memory back after a publish of at least this many bytes */
 #define TRIM_AFTER_BYTES (1u << 20)
+/* ... or after dropping this many of the mirror's nodes */
+#define TRIM_AFTER_NODES 4096u
 /* merge the smallest packs when there are more */
 #define PACKS_MAX 32u
 /*
@@ -286,11 +288,17 @@ int gs_publish(struct gitstore *gs)
 	pthread_mutex_unlock(&gs->lock);
 	gs_journal_gc(&gs->journal, gs->head_seq);
 	merge_step(gs);
+	/* every object is on disk now: cold subtrees can be read back */
+	size_t dropped = gs->mirror_ok && !gs->repo.pending
+		? gs_mirror_trim(&gs->mirror, GS_MIRROR_NODES_MAX,
+				 GS_MIRROR_KEEP)
+		: 0;
 	/*
-	 * A burst's pack, journal chunks and decoded records are freed by
-	 * now; without this glibc keeps them in the arenas' free lists.
+	 * A burst's pack, journal chunks, decoded records and mirror nodes
+	 * are freed by now; without this glibc keeps them in the arenas'
+	 * free lists.
 	 */
-	if (bytes >= TRIM_AFTER_BYTES)
+	if (bytes >= TRIM_AFTER_BYTES || dropped >= TRIM_AFTER_NODES)
 		malloc_trim(0);
 	return 0;
 }
