@@ -89,6 +89,13 @@ typedef int (*gs_effect_fn)(void *ctx, const struct store_effect *e);
 int gs_recover(struct gitstore *gs, gitstore_node_fn fn, gs_effect_fn efn,
 	       void *ctx, uint64_t *last_seq);
 
+/*
+ * recover_load.c: the nodes of Git tree `tree` to fn, parents first,
+ * children in creation order, read on two threads.
+ */
+int gs_recover_load(struct gitstore *gs, const git_oid *tree,
+		    gitstore_node_fn fn, void *ctx);
+
 /* Reads seq and boot id from a commit's trailers (0 / "" if absent). */
 int gs_commit_meta(struct gitstore *gs, const git_oid *id, git_oid *tree,
 		   uint64_t *seq, char *boot, size_t bootlen);

@@ -208,12 +208,24 @@ static int slow_journal(struct gitstore *gs, struct gs_jseg *segs, size_t n)
 	return e ? e : gs_journal_drop_old(&gs->journal);
 }
 
+/*
+ * While the whole tree is read: no SHA-1 of every object read (packs
+ * carry a zlib checksum per object and a CRC in the index), and room to
+ * keep the windows of every pack mapped instead of remapping them.
+ */
+static void load_opts(bool loading)
+{
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, !loading);
+}
+
 int gs_recover(struct gitstore *gs, gitstore_node_fn fn, gs_effect_fn efn,
 	       void *ctx, uint64_t *last_seq)
 {
 	struct gs_jseg *segs = NULL;
 	size_t nsegs = 0;
 	git_oid head, tree;
+	uint64_t head_seq;
+	char head_boot[40];
 	bool exists;
 	int e;
 	if (gs->recovered)
@@ -240,7 +252,14 @@ int gs_recover(struct gitstore *gs, gitstore_node_fn fn, gs_effect_fn efn,
 		    !f.foreign;
 	if (!fast && (e = slow_journal(gs, segs, nsegs)))
 		goto fail;
-	if ((e = gs_mirror_walk(&gs->mirror, fn, ctx)))
+	/* the slow path moved the head */
+	if (!fast && (e = gs_commit_meta(gs, &gs->head, &tree, &head_seq,
+					 head_boot, sizeof(head_boot))))
+		goto fail;
+	load_opts(true);
+	e = gs_recover_load(gs, &tree, fn, ctx);
+	load_opts(false);
+	if (e)
 		goto fail;
 	if (fast && ((e = segs_foreach(segs, nsegs, apply_one, &f)) ||
 		     (e = fast_journal(gs, segs, nsegs, f.seq))))
