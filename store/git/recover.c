@@ -67,7 +67,7 @@ static int replay_one(void *ctx, const char *boot, const char *payload,
 {
 	struct gitstore *gs = ctx;
 	struct gs_record rec;
-	int e;
+	int e = 0;
 	if (take_state(gs, boot, payload, len, &e))
 		return e;
 	if (gs_record_decode(payload, len, &rec))
