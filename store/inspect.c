@@ -240,6 +240,70 @@ int store_load_node(struct store *st, const char *path, const void *value,
 			   plen == 1 ? &st->root : NULL);
 }
 
+/* The path's length up to its i-th '/' after the root (the whole path
+ * when there are fewer). */
+static size_t prefix_len(const char *path, size_t plen, size_t from)
+{
+	const char *s = memchr(path + from + 1, '/', plen - from - 1);
+	return s ? (size_t)(s - path) : plen;
+}
+
+int store_load_effect(struct store *st, const struct store_effect *e)
+{
+	size_t plen = strlen(e->path), l = 0;
+	struct snode *m, *p;
+
+	if (e->path[0] != '/' || !st->root)
+		return -EINVAL;
+	m = tree_find(st, e->path, plen);
+	if (e->deleted) {
+		char buf[XSW_ABS_PATH_MAX + 2];
+
+		if (!m)
+			return 0;
+		if (m != st->root) {
+			tree_delete(st, m, e->path, NULL, NULL);
+			return 0;
+		}
+		/* "/" cannot go: removing it empties it */
+		while (m->first) {
+			if (tree_path(m->first, buf) > XSW_ABS_PATH_MAX)
+				return -ENAMETOOLONG;
+			tree_delete(st, m->first, buf, NULL, NULL);
+		}
+		return 0;
+	}
+	if (!e->nperms)
+		return -EINVAL;
+	if (m)
+		return tree_set_data(st, &m, e->value, e->len, e->perms,
+				     e->nperms);
+	/*
+	 * Missing parents are created empty with their parent's
+	 * permissions, as the Git side does (mirror.c), so that both agree.
+	 */
+	p = st->root;
+	while ((l = prefix_len(e->path, plen, l)) < plen) {
+		struct snode *c = tree_find(st, e->path, l);
+		char part[XSW_ABS_PATH_MAX + 2];
+		int r;
+
+		if (!c) {
+			if (l > XSW_ABS_PATH_MAX)
+				return -ENAMETOOLONG;
+			memcpy(part, e->path, l);
+			part[l] = '\0';
+			r = tree_create(st, p, part, NULL, 0, snode_perms(p),
+					p->nperms, &c);
+			if (r)
+				return r;
+		}
+		p = c;
+	}
+	return tree_create(st, p, e->path, e->value, e->len, e->perms,
+			   e->nperms, NULL);
+}
+
 int store_load_end(struct store *st, uint64_t seq)
 {
 	if (!st->root)

@@ -237,6 +237,12 @@ int store_check(const struct store *st, char *err, size_t errlen);
 int store_load_begin(struct store *st);
 int store_load_node(struct store *st, const char *path, const void *value,
 		    uint32_t len, const struct xsw_perm *perms, unsigned n);
+/*
+ * Applies one effect of a commit made before a restart (after the nodes,
+ * before store_load_end): a write creates missing parents empty with
+ * their parent's permissions, a delete takes the subtree ("/" is emptied).
+ */
+int store_load_effect(struct store *st, const struct store_effect *e);
 int store_load_end(struct store *st, uint64_t seq);
 
 #endif

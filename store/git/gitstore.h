@@ -64,18 +64,23 @@ int gitstore_open(struct gitstore **out, const char *dir,
 		  size_t errlen);
 
 /*
- * Recovery, once, before the first append: commits journal records not yet
- * in Git (each exactly once), starts a fresh initial tree if the boot id
- * changed (or the repository is empty), then loads the tree of
- * refs/heads/main into st with store_load_begin/node/end, and starts the
- * writer thread. Afterwards the store's seq continues from the last one.
+ * Recovery, once, before the first append: loads the tree of
+ * refs/heads/main into st with store_load_begin/node/effect/end, applies
+ * on top the journal's records not yet in Git (the acknowledged state),
+ * and starts the writer thread, which commits those records in the
+ * background, each exactly once, in order (they stay in the journal until
+ * then). If the boot id changed (or there is no commit), the records are
+ * committed first and a fresh initial tree starts. Nothing here reads
+ * history beyond the head commit. Afterwards the store's seq continues
+ * from the last record.
  */
 int gitstore_recover(struct gitstore *gs, struct store *st);
 
 /*
- * The same, but hands the nodes (parents first, children in creation
- * order) to a callback instead of a struct store. fn returns 0 or a
- * negative errno that stops the load. *last_seq receives the last seq.
+ * The same, but hands the recovered nodes (parents first, children in
+ * creation order) to a callback instead of a struct store (they are
+ * loaded into a temporary one first). fn returns 0 or a negative errno
+ * that stops the load. *last_seq receives the last seq.
  */
 typedef int (*gitstore_node_fn)(void *ctx, const char *path,
 				const void *value, uint32_t len,

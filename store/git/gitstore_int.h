@@ -90,6 +90,23 @@ int gs_publish(struct gitstore *gs);
 int gs_writer_start(struct gitstore *gs);
 void gs_writer_stop(struct gitstore *gs);
 
+/*
+ * recover.c: the tree at Git's head to fn (parents first), then, when
+ * efn is set and the boot is the same, the effects of the journal's
+ * records not yet in Git to efn, which the writer commits later; without
+ * efn those are committed to Git before the tree is read.
+ */
+typedef int (*gs_effect_fn)(void *ctx, const struct store_effect *e);
+int gs_recover(struct gitstore *gs, gitstore_node_fn fn, gs_effect_fn efn,
+	       void *ctx, uint64_t *last_seq);
+
+/*
+ * recover_load.c: the nodes of Git tree `tree` to fn, parents first,
+ * children in creation order, read on two threads.
+ */
+int gs_recover_load(struct gitstore *gs, const git_oid *tree,
+		    gitstore_node_fn fn, void *ctx);
+
 /* Reads seq and boot id from a commit's trailers (0 / "" if absent). */
 int gs_commit_meta(struct gitstore *gs, const git_oid *id, git_oid *tree,
 		   uint64_t *seq, char *boot, size_t bootlen);

@@ -70,6 +70,11 @@ static int close_active(struct gs_journal *j)
 		unlink(name);
 		return 0;
 	}
+	return gs_journal_keep(j, j->seg_first, j->seg_last);
+}
+
+int gs_journal_keep(struct gs_journal *j, uint64_t first, uint64_t last)
+{
 	pthread_mutex_lock(&j->lock);
 	if (j->nclosed == j->capclosed) {
 		size_t cap = j->capclosed ? 2 * j->capclosed : 8;
@@ -81,8 +86,7 @@ static int close_active(struct gs_journal *j)
 		j->closed = c;
 		j->capclosed = cap;
 	}
-	j->closed[j->nclosed++] =
-		(struct gs_segment){ j->seg_first, j->seg_last };
+	j->closed[j->nclosed++] = (struct gs_segment){ first, last };
 	pthread_mutex_unlock(&j->lock);
 	return 0;
 }
@@ -269,6 +273,79 @@ static int read_file(const char *name, char **data, size_t *len)
 	close(fd);
 	*data = buf;
 	*len = got;
+	return 0;
+}
+
+/* A segment's boot id and where its records start; false if not one. */
+static bool seg_header(const char *data, size_t len, char *boot,
+		       size_t *start)
+{
+	if (len < 8 || memcmp(data, SEG_MAGIC, 4) ||
+	    (unsigned char)data[4] >= 40 ||
+	    len < 8 + (size_t)(unsigned char)data[4])
+		return false;
+	size_t blen = (unsigned char)data[4];
+	memcpy(boot, data + 8, blen);
+	boot[blen] = '\0';
+	*start = 8 + blen;
+	return true;
+}
+
+int gs_journal_load(struct gs_journal *j, struct gs_jseg **out, size_t *nout)
+{
+	uint64_t *firsts;
+	size_t n;
+	int r = list_old(j, &firsts, &n);
+	*out = NULL;
+	*nout = 0;
+	if (r)
+		return r;
+	struct gs_jseg *v = calloc(n ? n : 1, sizeof(*v));
+	if (!v) {
+		free(firsts);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char name[4096];
+		struct gs_jseg *g = &v[i];
+		size_t len = 0, fl;
+		g->first = firsts[i];
+		seg_name(j, firsts[i], name, sizeof(name));
+		if ((r = read_file(name, &g->data, &len)))
+			break;
+		if (!seg_header(g->data, len, g->boot, &g->start)) {
+			g->start = g->end = 0; /* not ours: nothing in it */
+			continue;
+		}
+		/* the good records end at the first torn or corrupt frame */
+		for (g->end = g->start;
+		     (fl = gs_frame_check(g->data + g->end, len - g->end));
+		     g->end += fl)
+			;
+	}
+	free(firsts);
+	if (r) {
+		gs_journal_segs_free(v, n);
+		return r;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+void gs_journal_segs_free(struct gs_jseg *segs, size_t n)
+{
+	for (size_t i = 0; segs && i < n; i++)
+		free(segs[i].data);
+	free(segs);
+}
+
+int gs_journal_drop(struct gs_journal *j, uint64_t first)
+{
+	char name[4096];
+	seg_name(j, first, name, sizeof(name));
+	if (unlink(name) && errno != ENOENT)
+		return -errno;
 	return 0;
 }
 

@@ -71,6 +71,26 @@ void gs_journal_gc(struct gs_journal *j, uint64_t git_seq);
 typedef int (*gs_journal_fn)(void *ctx, const char *boot, const char *payload,
 			     size_t len);
 int gs_journal_scan(struct gs_journal *j, gs_journal_fn fn, void *ctx);
+/* An old segment read whole by gs_journal_load(). */
+struct gs_jseg {
+	uint64_t first;      /* its name */
+	char boot[40];       /* the daemon's that wrote it */
+	char *data;          /* owned: the file */
+	size_t start, end;   /* its good framed records: data[start, end) */
+};
+/*
+ * Reads every segment but the active one, in name order, into *segs
+ * (caller frees with gs_journal_segs_free); a torn tail is left out.
+ */
+int gs_journal_load(struct gs_journal *j, struct gs_jseg **segs, size_t *n);
+void gs_journal_segs_free(struct gs_jseg *segs, size_t n);
+/*
+ * Keeps old segment first (its last commit record: last) until Git holds
+ * last: gs_journal_gc() deletes it then. 0 or -ENOMEM (it stays on disk).
+ */
+int gs_journal_keep(struct gs_journal *j, uint64_t first, uint64_t last);
+/* Deletes one old segment. */
+int gs_journal_drop(struct gs_journal *j, uint64_t first);
 /* Deletes every segment except the active one. */
 int gs_journal_drop_old(struct gs_journal *j);
 

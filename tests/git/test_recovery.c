@@ -181,6 +181,67 @@ Test(recovery, journal_replayed_exactly_once)
 	nodes_free(&l);
 }
 
+/*
+ * Recovery serves the journal's records from memory and commits them in
+ * the background: a crash before they reach Git must lose none and
+ * commit none twice, and a deletion must apply too.
+ */
+static void recover_then_crash(void)
+{
+	struct node_list l = { 0 };
+	uint64_t seq;
+	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+					 &l, &seq);
+	if (seq != 3 || !nodes_find(&l, "/c"))
+		_exit(2);
+	nodes_free(&l);
+	commit_rm(gs, 0, "/a");
+	if (gitstore_flush(gs))
+		_exit(1);
+}
+
+Test(recovery, records_not_yet_in_git_survive_a_second_crash)
+{
+	crash_after(three_then_crash);
+	crash_after(recover_then_crash); /* Git still holds only seq 0 */
+	char *h = history();
+	cr_assert_str_eq(h, "0,");
+	free(h);
+	struct node_list l = { 0 };
+	uint64_t seq;
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l,
+					 &seq);
+	cr_assert_eq(seq, 4);
+	cr_assert_null(nodes_find(&l, "/a"));
+	cr_assert_str_eq(nodes_find(&l, "/b")->value, "2");
+	cr_assert_str_eq(nodes_find(&l, "/c")->value, "3");
+	cr_assert_eq(gitstore_close(gs), 0);
+	h = history();
+	cr_assert_str_eq(h, "0,1,2,3,4,");
+	free(h);
+	int st;
+	char *o = git_out(&fx, &st, "show main:c/.value");
+	cr_assert_eq(st, 0);
+	cr_assert_str_eq(o, "3");
+	free(o);
+	o = git_out(&fx, &st, "cat-file -e main:a");
+	cr_assert_neq(st, 0, "/a is still in Git");
+	free(o);
+	fsck_clean();
+	nodes_free(&l);
+	/* the journal is gone once Git holds its records */
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/journal", fx.store);
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d)))
+		n += strstr(de->d_name, ".xsj") != NULL;
+	closedir(d);
+	cr_assert_leq(n, 1, "%d segments", n);
+}
+
 static void write_then_crash(void)
 {
 	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,

@@ -49,6 +49,7 @@ struct cfg {
 	int conns, depth, nkeys, domains, per_domain, rss_nodes;
 	long commits;
 	const char *ours, *peer_dir, *tmp;
+	const char *rec_store; /* kept recovery store, reused when it exists */
 	const char *extra[32];
 	int nextra;
 	bool keep;
@@ -267,6 +268,18 @@ static void bench_recovery(const struct cfg *c)
 	double t;
 
 	snprintf(store, sizeof(store), "%s/recovery-store", workdir);
+	if (c->rec_store) {
+		char ref[400];
+		snprintf(store, sizeof(store), "%s", c->rec_store);
+		snprintf(ref, sizeof(ref), "%s/refs/heads/main", store);
+		/* a history of 1M commits takes minutes: build it once */
+		if (access(ref, F_OK) == 0) {
+			keys = load_keys_domains(c->nkeys, 1, doms,
+						 c->per_domain);
+			note("reusing the store for recovery", BENCH_OURS);
+			goto restart;
+		}
+	}
 	if (start(c, &d, BENCH_OURS, "rec", store) < 0)
 		return;
 	note("pre-fill for recovery", BENCH_OURS);
@@ -288,6 +301,7 @@ static void bench_recovery(const struct cfg *c)
 	}
 	if (bench_daemon_stop(&d, 120) != 0)
 		fprintf(stderr, "xs-bench: ours did not stop cleanly\n");
+restart:
 	note("restart after SIGTERM", BENCH_OURS);
 	if ((t = timed_restart(c, &d, store)) >= 0)
 		set(BENCH_OURS, R_REC_CLEAN, t);
@@ -295,6 +309,8 @@ static void bench_recovery(const struct cfg *c)
 		goto out;
 	/* writes still in the journal when killed must be replayed */
 	s.sock = d.sock;
+	s.keys = keys;
+	s.nkeys = c->nkeys;
 	s.max_ops = 20000;
 	if (load_run(&s, &r) < 0)
 		fprintf(stderr, "xs-bench: load before kill -9 failed\n");
@@ -370,7 +386,9 @@ static void usage(FILE *f)
 "      --rss-nodes N      nodes for RSS and recovery (100000)\n"
 "      --commits N        commits of history for recovery (20000; goal: 1000000)\n"
 "      --tmp DIR          where scratch folders go (/tmp)\n"
-"      --keep             keep the scratch folder\n", XS_BENCH_OURS);
+"      --keep             keep the scratch folder\n"
+"      --rec-store DIR    recovery store: built once in DIR, then reused\n",
+	XS_BENCH_OURS);
 }
 
 int main(int argc, char **argv)
@@ -383,6 +401,7 @@ int main(int argc, char **argv)
 		{ "domains", 1, 0, 7 }, { "nodes", 1, 0, 8 },
 		{ "rss-nodes", 1, 0, 9 }, { "commits", 1, 0, 10 },
 		{ "tmp", 1, 0, 11 }, { "keep", 0, 0, 12 }, { "help", 0, 0, 'h' },
+		{ "rec-store", 1, 0, 13 },
 		{ 0, 0, 0, 0 },
 	};
 	struct cfg c = {
@@ -415,6 +434,7 @@ int main(int argc, char **argv)
 		case 10: c.commits = atol(optarg); break;
 		case 11: c.tmp = optarg; break;
 		case 12: c.keep = true; break;
+		case 13: c.rec_store = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

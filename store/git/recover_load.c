@@ -1,0 +1,419 @@
+/*
+ * recover_load.c - reading the tree at Git's head for recovery.
+ *
+ * The only start-up cost that grows with the tree: every node is a Git
+ * tree plus a .value blob. Objects are read raw from the object database
+ * (no parsed objects, no writer's mirror: that one loads lazily, when a
+ * commit reaches a node), and the first wide directory's second half is
+ * read by a second thread with its own object database, into a buffer
+ * that is handed on after the first half, so the order stays parents
+ * first, children in creation order.
+ */
+#include "gitstore_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_MAX_LOAD 8192u /* longer than any valid path */
+#define SPLIT_MIN 64u       /* children worth a second thread */
+#define PERMS_MAX 4096u
+
+struct perm_ent {
+	git_oid id;
+	struct xsw_perm *p; /* NULL: a free slot */
+	unsigned n;
+};
+
+struct child {
+	const char *name;
+	size_t len;
+	git_oid tree;
+};
+
+struct task {
+	char *path; /* owned */
+	git_oid tree;
+};
+
+struct walker {
+	git_odb *odb;             /* not owned */
+	gitstore_node_fn fn;      /* NULL: nodes go into out */
+	void *ctx;
+	struct gs_buf out;
+	struct perm_ent *pc;      /* .perms blobs parsed, by id */
+	size_t pccap, pcn;
+	git_oid empty, root_perms;
+	/* the split: set on the main walker until used */
+	struct walker *helper;
+	struct task *tasks;
+	size_t ntasks;
+	pthread_t thread;
+	bool started;
+	int err;
+};
+
+static int read_obj(struct walker *w, const git_oid *id, git_odb_object **o)
+{
+	int e = git_odb_read(o, w->odb, id);
+	return e ? gs_git_error(e, NULL, 0) : 0;
+}
+
+static struct perm_ent *pc_slot(struct perm_ent *pc, size_t cap,
+				const git_oid *id)
+{
+	size_t i = ((size_t)id->id[0] << 16 | (size_t)id->id[1] << 8 |
+		    id->id[2]) & (cap - 1);
+	while (pc[i].p && !git_oid_equal(&pc[i].id, id))
+		i = (i + 1) & (cap - 1);
+	return &pc[i];
+}
+
+/* The parsed perms of blob id (cached: a few blobs serve most nodes). */
+static int perms_get(struct walker *w, const git_oid *id,
+		     const struct xsw_perm **p, unsigned *n)
+{
+	if (w->pccap) {
+		struct perm_ent *s = pc_slot(w->pc, w->pccap, id);
+		if (s->p) {
+			*p = s->p;
+			*n = s->n;
+			return 0;
+		}
+	}
+	if ((w->pcn + 1) * 2 > w->pccap) {
+		size_t cap = w->pccap ? 2 * w->pccap : 64;
+		struct perm_ent *pc = calloc(cap, sizeof(*pc));
+		if (!pc)
+			return -ENOMEM;
+		for (size_t i = 0; i < w->pccap; i++)
+			if (w->pc[i].p)
+				*pc_slot(pc, cap, &w->pc[i].id) = w->pc[i];
+		free(w->pc);
+		w->pc = pc;
+		w->pccap = cap;
+	}
+	git_odb_object *o;
+	int e = read_obj(w, id, &o);
+	if (e)
+		return e;
+	struct xsw_perm tmp[PERMS_MAX];
+	int cnt = gs_perms_parse((const char *)git_odb_object_data(o),
+				 git_odb_object_size(o), tmp, PERMS_MAX);
+	git_odb_object_free(o);
+	if (cnt <= 0)
+		return -EIO;
+	struct perm_ent *s = pc_slot(w->pc, w->pccap, id);
+	if (!(s->p = malloc((size_t)cnt * sizeof(*tmp))))
+		return -ENOMEM;
+	memcpy(s->p, tmp, (size_t)cnt * sizeof(*tmp));
+	git_oid_cpy(&s->id, id);
+	s->n = (unsigned)cnt;
+	w->pcn++;
+	*p = s->p;
+	*n = s->n;
+	return 0;
+}
+
+/* A node for the helper's buffer: path NUL, u32 len, value, u32 n, perms. */
+static int put_node(struct gs_buf *b, const char *path, size_t plen,
+		    const void *v, uint32_t len, const struct xsw_perm *p,
+		    unsigned n)
+{
+	size_t need = plen + 1 + 8 + len + n * sizeof(*p);
+	int e = gs_buf_reserve(b, need);
+	if (e)
+		return e;
+	char *d = b->data + b->len;
+	memcpy(d, path, plen + 1);
+	d += plen + 1;
+	memcpy(d, &len, 4);
+	memcpy(d + 4, v, len);
+	d += 4 + len;
+	uint32_t n32 = n;
+	memcpy(d, &n32, 4);
+	memcpy(d + 4, p, n * sizeof(*p));
+	b->len += need;
+	return 0;
+}
+
+static int replay_buf(const struct gs_buf *b, gitstore_node_fn fn, void *ctx)
+{
+	size_t off = 0;
+	while (off < b->len) {
+		const char *path = b->data + off;
+		off += strlen(path) + 1;
+		uint32_t len, n;
+		memcpy(&len, b->data + off, 4);
+		const char *v = b->data + off + 4;
+		off += 4 + len;
+		memcpy(&n, b->data + off, 4);
+		struct xsw_perm p[PERMS_MAX];
+		memcpy(p, b->data + off + 4, n * sizeof(*p));
+		off += 4 + n * sizeof(*p);
+		int e = fn(ctx, path, v, len, p, n);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct child *x = a, *y = b;
+	size_t l = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, l);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * Puts the children in the order an .order blob lists (names listed
+ * twice count once; unlisted ones follow in Git's order), as the
+ * writer's mirror does.
+ */
+static int apply_order(struct child *v, size_t n, const char *s, size_t len)
+{
+	struct child *sorted = malloc(n * sizeof(*v)), *out;
+	unsigned char *used = calloc(n, 1);
+	out = malloc(n * sizeof(*v));
+	if (!sorted || !used || !out) {
+		free(sorted);
+		free(used);
+		free(out);
+		return -ENOMEM;
+	}
+	memcpy(sorted, v, n * sizeof(*v));
+	qsort(sorted, n, sizeof(*v), by_name);
+	size_t k = 0, i = 0;
+	while (i < len) {
+		const char *nl = memchr(s + i, '\n', len - i);
+		size_t l = nl ? (size_t)(nl - (s + i)) : len - i;
+		struct child key = { s + i, l, { { 0 } } };
+		struct child *c = bsearch(&key, sorted, n, sizeof(*v), by_name);
+		if (c && !used[c - sorted]) {
+			used[c - sorted] = 1;
+			out[k++] = *c;
+		}
+		i += l + 1;
+	}
+	for (size_t j = 0; j < n; j++) {
+		struct child *c = bsearch(&v[j], sorted, n, sizeof(*v), by_name);
+		if (!used[c - sorted])
+			out[k++] = v[j];
+	}
+	memcpy(v, out, n * sizeof(*v));
+	free(sorted);
+	free(used);
+	free(out);
+	return 0;
+}
+
+static int walk(struct walker *w, char *path, size_t plen,
+		const git_oid *tree);
+static void *helper_main(void *arg);
+
+/* Hands the children from first on to the helper thread. */
+static int split(struct walker *h, const char *path, size_t plen,
+		 const struct child *c, size_t first, size_t n)
+{
+	if (!(h->tasks = calloc(n - first, sizeof(*h->tasks))))
+		return -ENOMEM;
+	for (size_t i = first; i < n; i++) {
+		struct task *t = &h->tasks[h->ntasks];
+		if (!(t->path = malloc(plen + c[i].len + 2)))
+			return -ENOMEM;
+		memcpy(t->path, path, plen);
+		t->path[plen] = '/';
+		memcpy(t->path + plen + 1, c[i].name, c[i].len);
+		t->path[plen + 1 + c[i].len] = '\0';
+		git_oid_cpy(&t->tree, &c[i].tree);
+		h->ntasks++;
+	}
+	int e = pthread_create(&h->thread, NULL, helper_main, h);
+	if (e)
+		return -e;
+	h->started = true;
+	return 0;
+}
+
+static int walk(struct walker *w, char *path, size_t plen,
+		const git_oid *tree)
+{
+	git_odb_object *o;
+	git_oid value, perms, order;
+	bool has_order = false;
+	struct child *c = NULL;
+	size_t n = 0, cap = 0;
+	int e = read_obj(w, tree, &o);
+	if (e)
+		return e;
+	git_oid_cpy(&value, &w->empty);
+	git_oid_cpy(&perms, &w->root_perms); /* no .perms: as root */
+	const char *d = git_odb_object_data(o), *end = d + git_odb_object_size(o);
+	while (d < end) {
+		const char *sp = memchr(d, ' ', (size_t)(end - d));
+		const char *name = sp ? sp + 1 : NULL;
+		const char *nul = name ? memchr(name, '\0', (size_t)(end - name))
+				       : NULL;
+		if (!nul || end - nul < 1 + GIT_OID_RAWSZ) {
+			e = -EIO;
+			goto out;
+		}
+		const git_oid *id = (const git_oid *)(nul + 1);
+		bool is_tree = sp - d == 5 && !memcmp(d, "40000", 5);
+		if (name[0] == '.') {
+			if (!strcmp(name, ".value"))
+				git_oid_cpy(&value, id);
+			else if (!strcmp(name, ".perms"))
+				git_oid_cpy(&perms, id);
+			else if (!strcmp(name, ".order")) {
+				git_oid_cpy(&order, id);
+				has_order = true;
+			}
+		} else if (is_tree) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 16;
+				struct child *nc = realloc(c, cap * sizeof(*c));
+				if (!nc) {
+					e = -ENOMEM;
+					goto out;
+				}
+				c = nc;
+			}
+			c[n++] = (struct child){ name, (size_t)(nul - name), *id };
+		}
+		d = nul + 1 + GIT_OID_RAWSZ;
+	}
+	const struct xsw_perm *pp;
+	unsigned npp;
+	if ((e = perms_get(w, &perms, &pp, &npp)))
+		goto out;
+	const char *shown = plen ? path : "/";
+	if (git_oid_equal(&value, &w->empty)) {
+		e = w->fn ? w->fn(w->ctx, shown, "", 0, pp, npp)
+			  : put_node(&w->out, shown, strlen(shown), "", 0, pp,
+				     npp);
+	} else {
+		git_odb_object *vo;
+		if ((e = read_obj(w, &value, &vo)))
+			goto out;
+		const void *v = git_odb_object_data(vo);
+		uint32_t len = (uint32_t)git_odb_object_size(vo);
+		e = w->fn ? w->fn(w->ctx, shown, v, len, pp, npp)
+			  : put_node(&w->out, shown, strlen(shown), v, len, pp,
+				     npp);
+		git_odb_object_free(vo);
+	}
+	if (e)
+		goto out;
+	if (has_order) {
+		git_odb_object *oo;
+		if ((e = read_obj(w, &order, &oo)))
+			goto out;
+		e = apply_order(c, n, (const char *)git_odb_object_data(oo),
+				git_odb_object_size(oo));
+		git_odb_object_free(oo);
+		if (e)
+			goto out;
+	}
+	size_t mine = n;
+	struct walker *h = NULL;
+	if (w->helper && n >= SPLIT_MIN) { /* once: two threads */
+		h = w->helper;
+		w->helper = NULL;
+		mine = n / 2;
+		if ((e = split(h, path, plen, c, mine, n)))
+			goto out;
+	}
+	for (size_t i = 0; i < mine && !e; i++) {
+		if (plen + 1 + c[i].len >= PATH_MAX_LOAD) {
+			e = -ENAMETOOLONG;
+			break;
+		}
+		path[plen] = '/';
+		memcpy(path + plen + 1, c[i].name, c[i].len);
+		path[plen + 1 + c[i].len] = '\0';
+		e = walk(w, path, plen + 1 + c[i].len, &c[i].tree);
+		path[plen] = '\0';
+	}
+	if (h) {
+		/* the second half, read meanwhile: after the first, in order */
+		pthread_join(h->thread, NULL);
+		h->started = false;
+		if (!e)
+			e = h->err;
+		if (!e)
+			e = replay_buf(&h->out, w->fn, w->ctx);
+	}
+out:
+	free(c);
+	git_odb_object_free(o);
+	return e;
+}
+
+static void *helper_main(void *arg)
+{
+	struct walker *h = arg;
+	char *path = malloc(PATH_MAX_LOAD);
+	int e = path ? 0 : -ENOMEM;
+	for (size_t i = 0; i < h->ntasks && !e; i++) {
+		size_t l = strlen(h->tasks[i].path);
+		if (l >= PATH_MAX_LOAD) {
+			e = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(path, h->tasks[i].path, l + 1);
+		e = walk(h, path, l, &h->tasks[i].tree);
+	}
+	free(path);
+	h->err = e;
+	return NULL;
+}
+
+static void walker_fini(struct walker *w)
+{
+	for (size_t i = 0; i < w->pccap; i++)
+		free(w->pc[i].p);
+	free(w->pc);
+	for (size_t i = 0; i < w->ntasks; i++)
+		free(w->tasks[i].path);
+	free(w->tasks);
+	gs_buf_free(&w->out);
+}
+
+int gs_recover_load(struct gitstore *gs, const git_oid *tree,
+		    gitstore_node_fn fn, void *ctx)
+{
+	static const struct xsw_perm n0 = { 0, XSW_PERM_NONE };
+	struct walker w = { .odb = gs->repo.odb, .fn = fn, .ctx = ctx };
+	struct walker h = { .fn = NULL };
+	char objects[4200], *path = malloc(PATH_MAX_LOAD);
+	int e = path ? 0 : -ENOMEM;
+	if (!e && (e = git_odb_hash(&w.empty, "", 0, GIT_OBJECT_BLOB)))
+		e = gs_git_error(e, NULL, 0);
+	char n0text[32];
+	size_t n0len = gs_perms_format(&n0, 1, n0text);
+	if (!e && (e = git_odb_hash(&w.root_perms, n0text, n0len,
+				    GIT_OBJECT_BLOB)))
+		e = gs_git_error(e, NULL, 0);
+	/* a second object database: the threads share no pack lock */
+	snprintf(objects, sizeof(objects), "%s/objects", gs->repo.dir);
+	if (!e && !git_odb_open(&h.odb, objects)) {
+		git_oid_cpy(&h.empty, &w.empty);
+		git_oid_cpy(&h.root_perms, &w.root_perms);
+		w.helper = &h;
+	}
+	if (!e) {
+		path[0] = '\0';
+		e = walk(&w, path, 0, tree);
+	}
+	if (h.started) /* an error in the first half: wait for the second */
+		pthread_join(h.thread, NULL);
+	if (h.odb)
+		git_odb_free(h.odb);
+	walker_fini(&w);
+	walker_fini(&h);
+	free(path);
+	return e;
+}
