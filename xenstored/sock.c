@@ -1,5 +1,7 @@
 /* sock.c - Unix socket transport on libuv pipes. */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -245,14 +247,31 @@ int xsd_sock_listen(const char *path)
 		return -ENAMETOOLONG;
 	if ((r = make_parent(path)) || (r = clear_stale(path)))
 		return r;
+	/*
+	 * Bound under a temporary name and renamed once listening: a client
+	 * that sees the path never meets ECONNREFUSED (the window between
+	 * bind and listen), which tools and tests waiting for the file
+	 * would otherwise hit.
+	 */
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	bool renamed = (size_t)snprintf(tmp, sizeof(tmp), "%s.new", path) <
+		       sizeof(tmp);
+	const char *bound = renamed ? tmp : path;
+
+	if (renamed)
+		unlink(tmp); /* left by a daemon killed at start */
 	uv_pipe_init(xsd.loop, &listener, 0);
-	r = uv_pipe_bind(&listener, path);
+	r = uv_pipe_bind(&listener, bound);
 	if (!r) {
-		chmod(path, 0600); /* dom0 root only, as cxenstored */
+		chmod(bound, 0600); /* dom0 root only, as cxenstored */
 		r = uv_listen((uv_stream_t *)&listener, 128, on_connection);
 	}
+	if (!r && renamed && rename(tmp, path))
+		r = -errno;
 	if (r) {
 		uv_close((uv_handle_t *)&listener, NULL);
+		if (renamed)
+			unlink(tmp);
 		return r;
 	}
 	listening = true;
