@@ -33,19 +33,18 @@ void xsd_txn_abort_all(struct xsd_conn *c)
 	}
 }
 
-int xsd_txn_restore_stale(struct xsd_conn *c, uint32_t id)
+/* Begins store transaction id for c and adds it to c's table. */
+static int txn_open(struct xsd_conn *c, uint32_t id, bool stale,
+		    struct xsd_txn **out)
 {
 	struct store_caller who = xsd_conn_caller(c);
-	struct xsd_txn *t;
+	struct xsd_txn *t = calloc(1, sizeof(*t));
 	int r;
 
-	if (!id || xsd_txn_find(c, id))
-		return -EINVAL;
-	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->id = id;
-	t->stale = true;
+	t->stale = stale;
 	r = store_txn_begin(xsd.st, &who, t->id, &t->st);
 	if (r) {
 		free(t);
@@ -53,15 +52,25 @@ int xsd_txn_restore_stale(struct xsd_conn *c, uint32_t id)
 	}
 	HASH_ADD(hh, c->txns, id, sizeof(t->id), t);
 	c->ntxns++;
+	*out = t;
 	return 0;
+}
+
+int xsd_txn_restore_stale(struct xsd_conn *c, uint32_t id)
+{
+	struct xsd_txn *t;
+
+	if (!id || xsd_txn_find(c, id))
+		return -EINVAL;
+	return txn_open(c, id, true, &t);
 }
 
 int xsd_cmd_txn_start(struct xsd_conn *c, const struct xsw_request *req,
 		      struct xsd_txn *cur)
 {
-	struct store_caller who = xsd_conn_caller(c);
 	uint32_t q = xsd_domain_quota(c->domid, XSD_Q_TRANSACTIONS);
 	struct xsd_txn *t;
+	uint32_t id;
 	char buf[16];
 	int r, n;
 
@@ -70,20 +79,12 @@ int xsd_cmd_txn_start(struct xsd_conn *c, const struct xsw_request *req,
 		return -EBUSY;
 	if (!c->privileged && q && c->ntxns >= q)
 		return -ENOSPC;
-	t = calloc(1, sizeof(*t));
-	if (!t)
-		return -ENOMEM;
 	/* next free id; 0 means "no transaction" and is skipped on wrap */
 	do {
-		t->id = c->next_tx_id++;
-	} while (!t->id || xsd_txn_find(c, t->id));
-	r = store_txn_begin(xsd.st, &who, t->id, &t->st);
-	if (r) {
-		free(t);
+		id = c->next_tx_id++;
+	} while (!id || xsd_txn_find(c, id));
+	if ((r = txn_open(c, id, false, &t)))
 		return r;
-	}
-	HASH_ADD(hh, c->txns, id, sizeof(t->id), t);
-	c->ntxns++;
 	n = snprintf(buf, sizeof(buf), "%u", t->id);
 	return xsd_conn_reply(c, &req->hdr, buf, n + 1);
 }

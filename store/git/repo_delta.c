@@ -99,19 +99,35 @@ static long delta_base(struct gs_repo *r, const git_oid *base, size_t blen,
 	return b;
 }
 
-int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
-			const void *data, size_t len, const git_oid *base,
-			const void *bdata, size_t blen,
-			struct gs_repo_marks *mk, git_oid *out)
+/*
+ * What every delta writer does first: the object's id, nothing more when
+ * the pack has it, the whole object when base cannot serve. Returns 1 and
+ * *b, the base's index, when the caller is to build the delta; else 0 or
+ * a negative errno, the object handled.
+ */
+static int delta_start(struct gs_repo *r, git_object_t type, const void *data,
+		       size_t len, const git_oid *base, size_t blen,
+		       struct gs_repo_marks *mk, git_oid *out, long *b)
 {
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
 		return -EINVAL;
 	gs_repo_object_id(type, data, len, mk, out);
 	if (gs_repo_obj_find(r, out) >= 0)
 		return 0;
-	long b = delta_base(r, base, blen, len);
-	if (b < 0)
+	if ((*b = delta_base(r, base, blen, len)) < 0)
 		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	return 1;
+}
+
+int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
+			const void *data, size_t len, const git_oid *base,
+			const void *bdata, size_t blen,
+			struct gs_repo_marks *mk, git_oid *out)
+{
+	long b;
+	int e = delta_start(r, type, data, len, base, blen, mk, out, &b);
+	if (e != 1)
+		return e;
 	const unsigned char *x = bdata, *y = data;
 	size_t pre = 0, suf = 0, min = len < blen ? len : blen;
 	while (pre < min && x[pre] == y[pre])
@@ -135,14 +151,10 @@ int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 			     const void *bdata, struct gs_repo_marks *mk,
 			     git_oid *out)
 {
-	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
-		return -EINVAL;
-	gs_repo_object_id(type, data, len, mk, out);
-	if (gs_repo_obj_find(r, out) >= 0)
-		return 0;
-	long b = delta_base(r, base, len, len);
-	if (b < 0)
-		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	long b;
+	int e = delta_start(r, type, data, len, base, len, mk, out, &b);
+	if (e != 1)
+		return e;
 	const unsigned char *x = bdata, *y = data;
 	/* worth it only below half the object: stop building past that */
 	size_t cap = 32 + len / 2, n, i = 0, ins = 0;
@@ -169,7 +181,6 @@ int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 		ins += k - j;
 		i = k;
 	}
-	int e;
 	if (i < len || n + ins + ins / 127 + 1 >= cap) { /* no gain */
 		e = gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
 	} else {
@@ -185,15 +196,12 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 			      const git_oid *base, size_t pre, size_t suf,
 			      struct gs_repo_marks *mk, git_oid *out)
 {
-	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB ||
-	    pre + suf > len)
+	if (pre + suf > len)
 		return -EINVAL;
-	gs_repo_object_id(type, data, len, mk, out);
-	if (gs_repo_obj_find(r, out) >= 0)
-		return 0;
-	long b = delta_base(r, base, len, len);
-	if (b < 0)
-		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	long b;
+	int e = delta_start(r, type, data, len, base, len, mk, out, &b);
+	if (e != 1)
+		return e;
 	return add_delta(r, (unsigned)type, out, data, len, b, len, pre, suf);
 }
 
