@@ -1,5 +1,6 @@
 /* conn.c - connections: input framing, output queue, lifetime. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utlist.h>
@@ -141,6 +142,22 @@ static void reply_pop(struct xsd_conn *c)
 	}
 }
 
+uint64_t xsd_conn_memory(const struct xsd_conn *c)
+{
+	uint64_t m = c->mem_watches + c->out_queued + c->out_inflight;
+	const struct xsd_txn *t, *tmp;
+
+	HASH_ITER(hh, c->txns, t, tmp)
+		m += store_txn_memory(t->st);
+	return m;
+}
+
+/* Would bytes more of c's memory pass its domain's memory quota? */
+static bool over_memory(const struct xsd_conn *c, size_t bytes)
+{
+	return !c->privileged && xsd_domain_memory_over(c->domid, bytes);
+}
+
 unsigned xsd_conn_outstanding(const struct xsd_conn *c)
 {
 	return c->nreplies;
@@ -193,6 +210,9 @@ int xsd_conn_reply(struct xsd_conn *c, const struct xsw_hdr *req,
 	/* cxenstored answers E2BIG for a reply that would not fit */
 	if (len > XSW_PAYLOAD_MAX)
 		return xsd_conn_error(c, req, E2BIG);
+	/* short replies pass: an error must still get through */
+	if (len > 16 && over_memory(c, XSW_HDR_SIZE + len))
+		return xsd_conn_error(c, req, ENOMEM);
 	return queue_msg(c, req->type, req->req_id, req->tx_id, payload, len);
 }
 
@@ -219,6 +239,17 @@ int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token)
 		return -EPIPE;
 	/* A watch event is never refused for size: paths and tokens fit. */
 	h.len = pl + tl;
+	if (over_memory(c, XSW_HDR_SIZE + h.len)) {
+		/* a guest cannot be driven past its quota by others' writes */
+		if (!c->events_dropped++) {
+			/* cxenstored: syslog; an admin hears of it without -V */
+			xsd_log("domain %u over its memory quota, watch events "
+				"dropped", c->domid);
+			fprintf(stderr, "xenstored: domain %u over its memory "
+				"quota, watch events dropped\n", c->domid);
+		}
+		return 0;
+	}
 	p = out_reserve(c, XSW_HDR_SIZE + h.len);
 	if (!p)
 		return -ENOMEM;

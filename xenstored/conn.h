@@ -88,6 +88,8 @@ struct xsd_conn {
 
 	struct xsd_watch *watches; /* DL list, in creation order */
 	unsigned nwatches;
+	uint64_t mem_watches; /* sum of path + token lengths (memory quota) */
+	uint64_t events_dropped; /* over the memory quota, as cxenstored */
 
 	struct xsd_conn *prev, *next;        /* xsd.conns */
 	struct xsd_conn *dirty_next;
@@ -108,6 +110,13 @@ struct xsd_conn *xsd_conn_new(const struct xsd_transport *tp, void *tp_data,
  * rest and offers it again after tp->input_resume().
  */
 size_t xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len);
+/*
+ * The memory c holds, charged to its domain's memory quota as cxenstored
+ * 4.17 does: its watches (path + token), the node copies of its open
+ * transactions (store_txn_memory) and its output not yet taken by the
+ * client (header + payload of every queued message).
+ */
+uint64_t xsd_conn_memory(const struct xsd_conn *c);
 /* Replies queued for c and not yet written out (outstanding quota). */
 unsigned xsd_conn_outstanding(const struct xsd_conn *c);
 /*
@@ -117,13 +126,21 @@ unsigned xsd_conn_outstanding(const struct xsd_conn *c);
 void xsd_conn_close(struct xsd_conn *c, const char *why);
 void xsd_conn_free(struct xsd_conn *c);
 
-/* Queues a reply echoing req's req_id and tx_id. 0 or -errno. */
+/*
+ * Queues a reply echoing req's req_id and tx_id. 0 or -errno. For an
+ * unprivileged domain, a payload over 16 bytes that would take it past
+ * its memory quota becomes an ENOMEM error (cxenstored's send_reply).
+ */
 int xsd_conn_reply(struct xsd_conn *c, const struct xsw_hdr *req,
 		   const void *payload, uint32_t len);
 /* Queues "OK\0". */
 int xsd_conn_ack(struct xsd_conn *c, const struct xsw_hdr *req);
 int xsd_conn_error(struct xsd_conn *c, const struct xsw_hdr *req, int err);
-/* Queues a WATCH_EVENT. */
+/*
+ * Queues a WATCH_EVENT. For an unprivileged domain, an event that would
+ * take it past its memory quota is dropped (cxenstored's send_event), and
+ * counted in events_dropped; 0 then too.
+ */
 int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token);
 
 void xsd_conn_written(struct xsd_conn *c, size_t bytes);
