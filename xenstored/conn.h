@@ -25,6 +25,13 @@
 struct xsd_conn;
 struct xsd_txn;
 struct xsd_watch;
+struct xsd_evref; /* conn.c: a request whose watch events are queued */
+
+/* A queued watch event that holds the request which fired it. */
+struct xsd_evpend {
+	uint64_t end; /* stream offset where the event ends */
+	struct xsd_evref *ref;
+};
 
 /* One chunk of queued output; the transport owns a chain given to write. */
 struct xsd_outbuf {
@@ -81,6 +88,17 @@ struct xsd_conn {
 	uint64_t *reply_end; /* offsets where pending replies end, a ring */
 	unsigned reply_head, nreplies, reply_cap;
 	bool over_outstanding; /* input stops at a message boundary */
+	/*
+	 * cxenstored also keeps a request outstanding, after its reply was
+	 * written, while the watch events it fired wait in the watchers'
+	 * queues: evrefs lists this connection's requests with events
+	 * queued (in reply order), nheld how many of them were answered.
+	 * evpend: the events queued here that hold a request, a ring.
+	 */
+	struct xsd_evref *evrefs;
+	unsigned nheld;
+	struct xsd_evpend *evpend;
+	unsigned ev_head, nev, ev_cap;
 
 	struct xsd_txn *txns; /* uthash by id */
 	unsigned ntxns;
@@ -117,7 +135,11 @@ size_t xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len);
  * client (header + payload of every queued message).
  */
 uint64_t xsd_conn_memory(const struct xsd_conn *c);
-/* Replies queued for c and not yet written out (outstanding quota). */
+/*
+ * c's outstanding requests (the outstanding quota): replies queued and
+ * not yet written out, and answered requests whose watch events still
+ * wait in a watcher's queue.
+ */
 unsigned xsd_conn_outstanding(const struct xsd_conn *c);
 /*
  * Ends the connection: aborts its transactions, removes its watches,
@@ -137,11 +159,16 @@ int xsd_conn_reply(struct xsd_conn *c, const struct xsw_hdr *req,
 int xsd_conn_ack(struct xsd_conn *c, const struct xsw_hdr *req);
 int xsd_conn_error(struct xsd_conn *c, const struct xsw_hdr *req, int err);
 /*
- * Queues a WATCH_EVENT. For an unprivileged domain, an event that would
+ * Queues a WATCH_EVENT. Fired while an unprivileged domain's request is
+ * being dispatched, the event keeps that request outstanding until it is
+ * written out (xsd_conn_event_unlinked: not). For an unprivileged domain, an event that would
  * take it past its memory quota is dropped (cxenstored's send_event), and
  * counted in events_dropped; 0 then too.
  */
 int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token);
+/* The event WATCH fires at once: tied to no request (cxenstored). */
+int xsd_conn_event_unlinked(struct xsd_conn *c, const char *path,
+			    const char *token);
 
 void xsd_conn_written(struct xsd_conn *c, size_t bytes);
 void xsd_outbuf_free_chain(struct xsd_outbuf *b);

@@ -253,7 +253,8 @@ int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
 	r = xsd_conn_ack(c, &req->hdr);
 	/* cxenstored fires once up front, after the reply */
 	if (!r)
-		r = xsd_conn_event(c, event_path(w, w->path), w->token);
+		r = xsd_conn_event_unlinked(c, event_path(w, w->path),
+					    w->token);
 	return r == -EPIPE || r == -ENOSPC ? 0 : r;
 }
 

@@ -103,8 +103,33 @@ echo "     guest 5 over its quota got $got5 of $N events"
 check "the other guest got every event" $N "$(drain 6 q6 $((N + 3)))"
 check "drained, its memory is back" "$m3" "$(mem 5)"
 check "served again" "$(lines OK 1)" "$(g 5 'write after 1' 'read after')"
+setq 5 "$GLOBAL"
 check "dom0 unaffected" 1 "$(xenstore-read /ev/k$N)"
 check "CONTROL check after" OK "$($CTL check 2>&1 || echo failed)"
+
+# --- outstanding: a request stays outstanding, once answered, while the
+# watch events it fired wait for a slow watcher (cxenstored)
+osd5() { $CTL quota 5 | sed -n 's/^outstanding *: *//p'; }
+g 5 'write o x' 'setperms o n5 r6' >/dev/null
+g 6 'watch /local/domain/5/o w6' >/dev/null     # guest 6 reads no more
+g 5 'dom0 SET_QUOTA 5 outstanding 4' >/dev/null
+M=40
+( for i in $(seq $M); do echo "write o/k$i 1"; done | g 5 --timeout 30000 >"$SIM/w5" ) &
+W5=$!
+XSD_EXTRA_PIDS="$XSD_EXTRA_PIDS $W5"
+i=0
+while [ "$(osd5)" != 4 ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+check "answered writes held by their queued events" 4 "$(osd5)"
+sleep 0.3
+n=$(xenstore-list /local/domain/5/o | wc -l)
+[ "$n" -gt 10 ] && [ "$n" -lt $M ] ||
+	{ echo "FAIL the writer stops at the quota: $n of $M written"; FAILS=$((FAILS + 1)); }
+check "dom0 served meanwhile" OK "$(xenstore-write /local/domain/5/o-dom0 1 && echo OK)"
+check "another guest served meanwhile" OK "$(g 7 --fresh introduce)"
+check "the slow watcher gets every event as it reads" $((M + 1)) "$(drain 6 w6 $((M + 3)))"
+wait $W5
+check "the writer went on: every write answered" $M "$(grep -c '^OK$' "$SIM/w5")"
+check "nothing outstanding after" 0 "$(osd5)"
 
 [ $FAILS -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
 echo "all checks passed"
