@@ -117,6 +117,12 @@ int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 
 /* Writes the pack being built, and its index, then starts a new one. */
 int gs_repo_dump(struct gs_repo *r);
+/*
+ * The same, calling before(ctx, "pack-<sha>") first (when not NULL): a
+ * non-zero return stops the dump with that error, nothing written.
+ */
+int gs_repo_dump_named(struct gs_repo *r,
+		       int (*before)(void *ctx, const char *name), void *ctx);
 
 /*
  * With more than max packs on disk, merges the smallest ones into one so

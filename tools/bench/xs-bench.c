@@ -17,6 +17,7 @@
 
 #include "bc.h"
 #include "daemon.h"
+#include "evict.h"
 #include "load.h"
 
 #ifndef XS_BENCH_OURS
@@ -50,6 +51,7 @@ struct cfg {
 	long commits;
 	const char *ours, *peer_dir, *tmp;
 	const char *rec_store; /* kept recovery store, reused when it exists */
+	bool cold;             /* evict the store from the page cache first */
 	const char *extra[32];
 	int nextra;
 	bool keep;
@@ -250,8 +252,19 @@ static void bench_rss(const struct cfg *c, enum bench_kind k)
 static double timed_restart(const struct cfg *c, struct bench_daemon *d,
 			    const char *store)
 {
-	double t0 = bc_now();
+	double t0;
 
+	if (c->cold) {
+		uint64_t left = 0;
+		int e = evict_tree(store, &left);
+		if (e < 0)
+			fprintf(stderr, "xs-bench: evicting %s: %d\n", store, e);
+		else
+			fprintf(stderr, "[%6.1f] ours       store evicted from the "
+				"page cache (%llu KiB still resident)\n", bc_now(),
+				(unsigned long long)(left >> 10));
+	}
+	t0 = bc_now();
 	if (start(c, d, BENCH_OURS, "rec", store) < 0)
 		return -1;
 	return bc_now() - t0;
@@ -387,7 +400,9 @@ static void usage(FILE *f)
 "      --commits N        commits of history for recovery (20000; goal: 1000000)\n"
 "      --tmp DIR          where scratch folders go (/tmp)\n"
 "      --keep             keep the scratch folder\n"
-"      --rec-store DIR    recovery store: built once in DIR, then reused\n",
+"      --rec-store DIR    recovery store: built once in DIR, then reused\n"
+"      --cold             recovery: evict the store's files from the page\n"
+"                         cache before each timed start (posix_fadvise)\n",
 	XS_BENCH_OURS);
 }
 
@@ -401,7 +416,7 @@ int main(int argc, char **argv)
 		{ "domains", 1, 0, 7 }, { "nodes", 1, 0, 8 },
 		{ "rss-nodes", 1, 0, 9 }, { "commits", 1, 0, 10 },
 		{ "tmp", 1, 0, 11 }, { "keep", 0, 0, 12 }, { "help", 0, 0, 'h' },
-		{ "rec-store", 1, 0, 13 },
+		{ "rec-store", 1, 0, 13 }, { "cold", 0, 0, 14 },
 		{ 0, 0, 0, 0 },
 	};
 	struct cfg c = {
@@ -435,6 +450,7 @@ int main(int argc, char **argv)
 		case 11: c.tmp = optarg; break;
 		case 12: c.keep = true; break;
 		case 13: c.rec_store = optarg; break;
+		case 14: c.cold = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
