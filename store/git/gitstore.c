@@ -239,9 +239,9 @@ int gitstore_flush(struct gitstore *gs)
 	pthread_mutex_unlock(&gs->lock);
 	if (kill_mid) {
 		/* the first record only: what a kill -9 mid-write() leaves */
-		gs_journal_write(&gs->journal, gs->batch.data,
-				 gs_frame_check(gs->batch.data, gs->batch.len),
-				 gs->batch_last_seq, 0);
+		gs_journal_write_cut(&gs->journal, gs->batch.data,
+				     gs_frame_check(gs->batch.data,
+						    gs->batch.len));
 		raise(SIGKILL);
 	}
 	e = gs_journal_write(&gs->journal, gs->batch.data, gs->batch.len,
