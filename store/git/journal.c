@@ -20,8 +20,9 @@
 #define BATCH_PAYLOAD 12u
 
 /*
- * The batch end record, framed: length 12, CRC32 of the payload (checked
- * a wrong one would drop every batch: tests/git/test_state.c), payload u64 0 (no commit's seq), "XSBE".
+ * The batch end record, framed: length 12, CRC32 of the payload (a wrong
+ * one would drop every batch: tests/git/test_state.c), payload u64 0 (no
+ * commit's seq), "XSBE".
  */
 static const char BATCH_END[GS_FRAME_HDR + BATCH_PAYLOAD] = {
 	12, 0, 0, 0, 0x53, (char)0xe9, 0x6f, (char)0xdf,
