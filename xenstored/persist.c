@@ -47,6 +47,26 @@ static int parse_fsync(const char *s, struct gitstore_options *o)
 	return 0;
 }
 
+/*
+ * Test only (tests/guests/torn.sh): XSD_TEST_JOURNAL_KILL=mid|after makes
+ * the daemon kill itself at the first journal write holding a commit,
+ * after its first record (a write() cut by kill -9) or after all of it.
+ */
+static void arm_test_kill(void)
+{
+	const char *v = getenv("XSD_TEST_JOURNAL_KILL");
+
+	if (!v)
+		return;
+	if (!strcmp(v, "mid"))
+		gitstore_inject_fault(gs, GITSTORE_FAULT_KILL_MID_BATCH,
+				      -EINTR, 1);
+	else if (!strcmp(v, "after"))
+		gitstore_inject_fault(gs, GITSTORE_FAULT_KILL_AFTER_BATCH,
+				      -EINTR, 1);
+	xsd_log("store: test hook: killed at a journal write (%s)", v);
+}
+
 int xsd_persist_init(const struct xsd_config *cfg, struct store *st)
 {
 	struct gitstore_options o;
@@ -78,6 +98,7 @@ int xsd_persist_init(const struct xsd_config *cfg, struct store *st)
 		return r;
 	}
 	xsd_log("store %s recovered", cfg->store_dir);
+	arm_test_kill();
 	return 0;
 }
 

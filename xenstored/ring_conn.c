@@ -8,6 +8,7 @@
  * starts a fresh connection on the same ring).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uthash.h>
@@ -178,8 +179,9 @@ static void ring_input(struct xsd_ring *rc)
 {
 	char buf[XSW_RING_SIZE];
 
-	while (rc->conn && !rc->conn->closing && !rc->conn->doomed &&
-	       !rc->stopped && !rc->conn->over_outstanding) {
+	while (rc->conn && !rc->reset_pending && !rc->conn->closing &&
+	       !rc->conn->doomed && !rc->stopped &&
+	       !rc->conn->over_outstanding) {
 		xsw_ring_idx cons = rc->seen;
 		int n = xsw_ring_peek(rc->page, &cons, buf, sizeof(buf));
 		size_t used;
@@ -206,8 +208,20 @@ static void ring_output(struct xsd_ring *rc)
 {
 	bool notify = false;
 
-	if (!rc->conn)
+	if (rc->reset_pending) {
+		/* the fresh session is durable: the guest may see it now */
+		rc->reset_pending = false;
+		xsw_ring_reset(rc->page);
+		xsw_ring_advertise(rc->page, rc->d->features);
+		notify = true;
+		if (rc->conn)
+			kick(rc);
+	}
+	if (!rc->conn) {
+		if (notify)
+			be->ops->notify(be, rc->port);
 		return;
+	}
 	if (rc->page->req_cons != rc->seen) {
 		xsw_ring_consume(rc->page, rc->seen);
 		notify = true;
@@ -248,7 +262,23 @@ static void ring_output(struct xsd_ring *rc)
 		be->ops->notify(be, rc->port);
 }
 
-/* connection = 1: forget the session, empty the ring, start afresh. */
+/*
+ * Test only (tests/guests/reconnect-crash.sh): XSD_TEST_KILL_AT_RECONNECT
+ * set, the daemon kills itself once it has handled a guest's request to
+ * reconnect, before the iteration's barrier: a kill -9 at that moment.
+ */
+static void test_kill_at_reconnect(void)
+{
+	if (getenv("XSD_TEST_KILL_AT_RECONNECT"))
+		raise(SIGKILL);
+}
+
+/*
+ * connection = 1: forget the session, empty the ring, start afresh. The
+ * page is reset by the flush stage, after the barrier has made the fresh
+ * session's state durable: a kill -9 before that leaves the old state
+ * with the old page, the request to reconnect still on it.
+ */
 static void ring_reconnect(struct xsd_ring *rc)
 {
 	if (rc->conn) {
@@ -258,17 +288,18 @@ static void ring_reconnect(struct xsd_ring *rc)
 	}
 	drop_output(rc);
 	rc->seen = 0;
-	xsw_ring_reset(rc->page);
-	xsw_ring_advertise(rc->page, rc->d->features);
+	rc->reset_pending = true;
 	xsd_log("domain %u: ring reconnected", rc->d->domid);
 	xsd_state_touch(rc->d);
-	if (open_conn(rc) == 0)
-		kick(rc);
-	be->ops->notify(be, rc->port);
+	open_conn(rc); /* on ENOMEM the ring stays cut off */
+	xsd_ring_mark_dirty(rc);
+	test_kill_at_reconnect();
 }
 
 static void ring_event(struct xsd_ring *rc)
 {
+	if (rc->reset_pending)
+		return; /* the page is the old session's until the flush */
 	if (xsw_ring_reconnect_requested(rc->page)) {
 		ring_reconnect(rc);
 		return;

@@ -24,6 +24,9 @@ struct xsd_ring {
 	uint32_t err;      /* XSW_ERROR_* to publish when the conn closes */
 	bool stopped;      /* output backpressure: parse no more */
 	bool detaching;    /* closed by us: no error indicator */
+	/* a reconnection: the page is reset once the fresh session's state
+	 * is durable (the next flush), not before */
+	bool reset_pending;
 
 	struct xsd_outbuf *out; /* unsent output, oldest first */
 	struct xsd_outbuf *out_tail;

@@ -96,7 +96,8 @@ static void put_output(struct sbuf *b, struct xsd_ring *rc)
 	if (!c->closing && !c->doomed)
 		for (struct xsd_outbuf *o = c->out_head; o; o = o->next)
 			n += o->len;
-	put_le(b, rc->page->rsp_prod, 4);
+	/* a pending reset: the page as the guest will see it */
+	put_le(b, rc->reset_pending ? 0 : rc->page->rsp_prod, 4);
 	put_le(b, n, 4);
 	for (struct xsd_outbuf *o = rc->out; o; o = o->next) {
 		size_t off = o == rc->out ? rc->out_off : 0;
@@ -277,6 +278,12 @@ static int restore_conn(struct xsd_ring *rc, struct srd *r)
 
 	if (r->err)
 		return r->err;
+	if (xsw_ring_reconnect_requested(rc->page)) {
+		/* the guest left that session: it starts afresh (ring_event) */
+		xsd_log("domain %u: asked to reconnect: session not resumed",
+			rc->d->domid);
+		return 0;
+	}
 	/*
 	 * Requests up to consumed were applied: never again. Past it they
 	 * are still in the ring (req_cons was published only up to what

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
@@ -230,9 +231,23 @@ int gitstore_flush(struct gitstore *gs)
 	pthread_mutex_lock(&gs->lock);
 	int wfault = gs_fault_take(gs, GITSTORE_FAULT_JOURNAL_WRITE);
 	int sfault = gs_fault_take(gs, GITSTORE_FAULT_FSYNC);
+	bool commits = gs->batch_last_seq > gs->flushed_seq;
+	bool kill_mid = commits &&
+			gs_fault_take(gs, GITSTORE_FAULT_KILL_MID_BATCH);
+	bool kill_after = commits &&
+			  gs_fault_take(gs, GITSTORE_FAULT_KILL_AFTER_BATCH);
 	pthread_mutex_unlock(&gs->lock);
+	if (kill_mid) {
+		/* the first record only: what a kill -9 mid-write() leaves */
+		gs_journal_write_cut(&gs->journal, gs->batch.data,
+				     gs_frame_check(gs->batch.data,
+						    gs->batch.len));
+		raise(SIGKILL);
+	}
 	e = gs_journal_write(&gs->journal, gs->batch.data, gs->batch.len,
 			     gs->batch_last_seq, wfault);
+	if (!e && kill_after)
+		raise(SIGKILL);
 	if (!e && gs->opts.fsync == GITSTORE_FSYNC_ALWAYS)
 		e = do_fsync(gs, sfault);
 	else if (!e && gs->opts.fsync == GITSTORE_FSYNC_INTERVAL &&

@@ -161,11 +161,19 @@ void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out);
  * with err (negative errno). JOURNAL_WRITE fails the journal write after
  * writing half the batch (a torn write); PACK_WRITE fails the writer's
  * pack write; FSYNC fails fdatasync.
+ *
+ * The two KILL points end the process with SIGKILL at the next flush
+ * whose batch holds a commit (err, any negative errno, arms them): KILL_MID_BATCH after
+ * writing only the batch's first record, as the kernel leaves a write()
+ * that a kill -9 cut at a page boundary; KILL_AFTER_BATCH after the whole
+ * write, before any reply leaves. For crash tests only.
  */
 enum gitstore_fault {
 	GITSTORE_FAULT_JOURNAL_WRITE,
 	GITSTORE_FAULT_FSYNC,
 	GITSTORE_FAULT_PACK_WRITE,
+	GITSTORE_FAULT_KILL_MID_BATCH,
+	GITSTORE_FAULT_KILL_AFTER_BATCH,
 	GITSTORE_FAULT_COUNT,
 };
 void gitstore_inject_fault(struct gitstore *gs, enum gitstore_fault point,

@@ -10,9 +10,57 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define SEG_MAGIC "XSJ1"
+/* Header byte 5: 0 for segments of old daemons, whose writes end with no
+ * batch end; 1 when every write ends with one (journal.h). */
+#define SEG_BATCHES 1
+#define BATCH_PAYLOAD 12u
+
+/*
+ * The batch end record, framed: length 12, CRC32 of the payload (a wrong
+ * one would drop every batch: tests/git/test_state.c), payload u64 0 (no
+ * commit's seq), "XSBE".
+ */
+static const char BATCH_END[GS_FRAME_HDR + BATCH_PAYLOAD] = {
+	12, 0, 0, 0, 0x53, (char)0xe9, 0x6f, (char)0xdf,
+	0, 0, 0, 0, 0, 0, 0, 0, 'X', 'S', 'B', 'E',
+};
+
+static bool is_batch_end(const char *payload, size_t len)
+{
+	return len == BATCH_PAYLOAD &&
+	       !memcmp(payload, BATCH_END + GS_FRAME_HDR, BATCH_PAYLOAD);
+}
+
+size_t gs_journal_good_end(const char *data, size_t start, size_t len,
+			   bool batches)
+{
+	size_t off = start, end = start, fl;
+	while ((fl = gs_frame_check(data + off, len - off))) {
+		off += fl;
+		/* in batches, a record counts once its batch is whole */
+		if (!batches || is_batch_end(data + off - fl + GS_FRAME_HDR,
+					     fl - GS_FRAME_HDR))
+			end = off;
+	}
+	return end;
+}
+
+/* Writes the iovecs whole (retrying a signal before any byte); 0 or -errno,
+ * -ENOSPC for a short write. */
+static int write_all(int fd, struct iovec *iov, int n, size_t total)
+{
+	ssize_t w;
+	do
+		w = writev(fd, iov, n);
+	while (w < 0 && errno == EINTR);
+	if (w == (ssize_t)total)
+		return 0;
+	return w < 0 ? -errno : -ENOSPC; /* a short write is a full disk */
+}
 
 static void seg_name(const struct gs_journal *j, uint64_t first, char *out,
 		     size_t len)
@@ -111,12 +159,19 @@ int gs_journal_start_with(struct gs_journal *j, uint64_t first_seq,
 	size_t blen = strlen(j->boot);
 	memcpy(hdr, SEG_MAGIC, 4);
 	hdr[4] = (char)blen;
-	hdr[5] = hdr[6] = hdr[7] = 0;
+	hdr[5] = SEG_BATCHES;
+	hdr[6] = hdr[7] = 0;
 	memcpy(hdr + 8, j->boot, blen);
-	if (write(fd, hdr, 8 + blen) != (ssize_t)(8 + blen) ||
-	    (len && write(fd, data, len) != (ssize_t)len) ||
-	    (j->dir_fsync && fdatasync(fd)) || rename(tmp, name)) {
-		int e = errno ? -errno : -EIO;
+	struct iovec iov[3] = {
+		{ hdr, 8 + blen },
+		{ (void *)data, len },
+		{ (void *)BATCH_END, GS_FRAME_HDR + BATCH_PAYLOAD },
+	};
+	size_t total = 8 + blen + (len ? len + iov[2].iov_len : 0);
+	int e = write_all(fd, iov, len ? 3 : 1, total);
+	if (e || (j->dir_fsync && fdatasync(fd)) || rename(tmp, name)) {
+		if (!e)
+			e = errno ? -errno : -EIO;
 		close(fd);
 		unlink(tmp);
 		return e;
@@ -126,7 +181,7 @@ int gs_journal_start_with(struct gs_journal *j, uint64_t first_seq,
 	j->fd = fd;
 	j->seg_first = first_seq;
 	j->seg_last = first_seq - 1;
-	j->off = (off_t)(8 + blen + len);
+	j->off = (off_t)total;
 	return 0;
 }
 
@@ -150,25 +205,38 @@ int gs_journal_write(struct gs_journal *j, const char *data, size_t len,
 		if ((r = gs_journal_start(j, j->seg_last + 1)))
 			return r;
 	}
-	ssize_t n;
 	if (fault) {
-		n = write(j->fd, data, len / 2);
+		ssize_t n = write(j->fd, data, len / 2);
+		(void)n; /* torn on purpose: fault is the result */
 		r = fault;
 	} else {
-		do
-			n = write(j->fd, data, len);
-		while (n < 0 && errno == EINTR);
-		if (n == (ssize_t)len) {
-			j->off += (off_t)len;
+		/* one write(): a prefix of it, if cut, has no batch end */
+		struct iovec iov[2] = {
+			{ (void *)data, len },
+			{ (void *)BATCH_END, GS_FRAME_HDR + BATCH_PAYLOAD },
+		};
+		size_t total = len + iov[1].iov_len;
+		r = write_all(j->fd, iov, 2, total);
+		if (!r) {
+			j->off += (off_t)total;
 			j->seg_last = last_seq;
 			return 0;
 		}
-		r = n < 0 ? -errno : -ENOSPC; /* a short write is a full disk */
 	}
 	/* Cut the torn bytes so that later records follow a good one. */
 	if (ftruncate(j->fd, j->off) || lseek(j->fd, j->off, SEEK_SET) < 0)
 		close_active(j); /* the next write starts a new segment */
 	return r;
+}
+
+int gs_journal_write_cut(struct gs_journal *j, const char *data, size_t len)
+{
+	int r;
+	if (gs_journal_will_start(j, len) &&
+	    (r = gs_journal_start(j, j->seg_last + 1)))
+		return r;
+	struct iovec iov = { (void *)data, len };
+	return write_all(j->fd, &iov, 1, len);
 }
 
 int gs_journal_sync(struct gs_journal *j)
@@ -276,9 +344,12 @@ static int read_file(const char *name, char **data, size_t *len)
 	return 0;
 }
 
-/* A segment's boot id and where its records start; false if not one. */
+/*
+ * A segment's boot id, where its records start and whether its writes end
+ * with a batch end; false if not a segment.
+ */
 static bool seg_header(const char *data, size_t len, char *boot,
-		       size_t *start)
+		       size_t *start, bool *batches)
 {
 	if (len < 8 || memcmp(data, SEG_MAGIC, 4) ||
 	    (unsigned char)data[4] >= 40 ||
@@ -288,6 +359,7 @@ static bool seg_header(const char *data, size_t len, char *boot,
 	memcpy(boot, data + 8, blen);
 	boot[blen] = '\0';
 	*start = 8 + blen;
+	*batches = data[5] == SEG_BATCHES;
 	return true;
 }
 
@@ -308,20 +380,17 @@ int gs_journal_load(struct gs_journal *j, struct gs_jseg **out, size_t *nout)
 	for (size_t i = 0; i < n; i++) {
 		char name[4096];
 		struct gs_jseg *g = &v[i];
-		size_t len = 0, fl;
+		size_t len = 0;
 		g->first = firsts[i];
 		seg_name(j, firsts[i], name, sizeof(name));
 		if ((r = read_file(name, &g->data, &len)))
 			break;
-		if (!seg_header(g->data, len, g->boot, &g->start)) {
+		bool batches;
+		if (!seg_header(g->data, len, g->boot, &g->start, &batches)) {
 			g->start = g->end = 0; /* not ours: nothing in it */
 			continue;
 		}
-		/* the good records end at the first torn or corrupt frame */
-		for (g->end = g->start;
-		     (fl = gs_frame_check(g->data + g->end, len - g->end));
-		     g->end += fl)
-			;
+		g->end = gs_journal_good_end(g->data, g->start, len, batches);
 	}
 	free(firsts);
 	if (r) {
@@ -362,15 +431,13 @@ int gs_journal_scan(struct gs_journal *j, gs_journal_fn fn, void *ctx)
 		seg_name(j, firsts[i], name, sizeof(name));
 		if ((r = read_file(name, &data, &len)))
 			break;
-		if (len >= 8 && !memcmp(data, SEG_MAGIC, 4) &&
-		    (unsigned char)data[4] < 40 &&
-		    len >= 8 + (size_t)(unsigned char)data[4]) {
-			char boot[40];
-			size_t blen = (unsigned char)data[4];
-			memcpy(boot, data + 8, blen);
-			boot[blen] = '\0';
-			size_t off = 8 + blen, fl;
-			while (!r && (fl = gs_frame_check(data + off, len - off))) {
+		char boot[40];
+		size_t off, end, fl;
+		bool batches;
+		if (seg_header(data, len, boot, &off, &batches)) {
+			end = gs_journal_good_end(data, off, len, batches);
+			while (!r && off < end &&
+			       (fl = gs_frame_check(data + off, end - off))) {
 				r = fn(ctx, boot, data + off + GS_FRAME_HDR,
 				       fl - GS_FRAME_HDR);
 				off += fl;

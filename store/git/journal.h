@@ -2,9 +2,17 @@
  * journal.h - the write-ahead journal: segment files of framed records.
  *
  * <store>/journal/<first seq, 16 hex digits>.xsj; each segment starts with
- * "XSJ1", u32 boot id length, the boot id of the daemon that wrote it, then
- * framed records (record.h). A segment is deleted once Git holds all its
- * records. Torn tails (kill -9 mid-write) fail their CRC and are skipped.
+ * "XSJ1", u8 boot id length, u8 1 (every write ends with a batch end), two
+ * zero bytes, the boot id of the daemon that wrote it, then framed records
+ * (record.h). A segment is deleted once Git holds all its records.
+ *
+ * Each write (one batch: the commits of a loop iteration and the daemon
+ * state that goes with them) ends with a batch end record (payload u64 0,
+ * "XSBE"). A kill -9 can cut a write() at a page boundary, keeping some
+ * whole records of the batch and not the others; readers take a record
+ * only once its batch end follows, so a batch counts whole or not at all.
+ * Segments whose header byte is 0 (older daemons) have no batch ends:
+ * there, the records end at the first torn or corrupt frame.
  */
 #ifndef GS_JOURNAL_H
 #define GS_JOURNAL_H
@@ -42,15 +50,16 @@ void gs_journal_fini(struct gs_journal *j);
 
 /* Starts a new active segment whose first record will be first_seq. */
 int gs_journal_start(struct gs_journal *j, uint64_t first_seq);
-/* The same, its first records (data) in place before the name appears. */
+/* The same, its first records (data: one batch) in place before the name
+ * appears. */
 int gs_journal_start_with(struct gs_journal *j, uint64_t first_seq,
 			  const char *data, size_t len);
 /* True if writing len bytes now starts a new segment (see below). */
 bool gs_journal_will_start(const struct gs_journal *j, size_t len);
 
 /*
- * Writes data (whole framed records, the last one numbered last_seq) with
- * one write(). fault (negative errno, 0 none) simulates a torn write: half
+ * Writes data (whole framed records, the last one numbered last_seq) and
+ * a batch end with one write(). fault (negative errno, 0 none) simulates a torn write: half
  * the data is written and fault returned. On any failure the segment is
  * cut back to its last complete record, or, if that fails, a new segment
  * is started by the next call, so the journal never holds garbage before a
@@ -58,6 +67,17 @@ bool gs_journal_will_start(const struct gs_journal *j, size_t len);
  */
 int gs_journal_write(struct gs_journal *j, const char *data, size_t len,
 		     uint64_t last_seq, int fault);
+/*
+ * For crash tests: writes data with no batch end, as a write() cut by
+ * kill -9 leaves it (the process is to die next). 0 or -errno.
+ */
+int gs_journal_write_cut(struct gs_journal *j, const char *data, size_t len);
+/*
+ * The end of the records of data[start, len) that count: after the last
+ * batch end (batches) or at the first torn or corrupt frame.
+ */
+size_t gs_journal_good_end(const char *data, size_t start, size_t len,
+			   bool batches);
 int gs_journal_sync(struct gs_journal *j);
 
 /* Deletes closed segments whose records are all in Git (<= git_seq). */

@@ -108,7 +108,8 @@ Test(recovery, torn_tail_is_discarded)
 	segment(seg, sizeof(seg));
 	struct stat st;
 	cr_assert_eq(stat(seg, &st), 0);
-	cr_assert_eq(truncate(seg, st.st_size - 3), 0); /* tear record 3 */
+	/* tear the batch of record 3 (its batch end) */
+	cr_assert_eq(truncate(seg, st.st_size - 3), 0);
 	struct node_list l = { 0 };
 	uint64_t seq;
 	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l,
