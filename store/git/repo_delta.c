@@ -146,19 +146,21 @@ long gs_repo_obj_depth(const struct gs_repo *r, const git_oid *id)
 /* Equal runs shorter than this are inserted: a copy costs up to 8 bytes. */
 #define COPY_MIN 16u
 
-int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
-			     const void *data, size_t len, const git_oid *base,
-			     const void *bdata, struct gs_repo_marks *mk,
-			     git_oid *out)
+/*
+ * The delta of data against the entry at index b, bdata of the same
+ * length, as copies and inserts; whole when that is not less than half.
+ * bdata may point into the pack: it is read before the entry is added.
+ */
+static int diff_add(struct gs_repo *r, git_object_t type, const git_oid *out,
+		    const void *data, size_t len, long b, const void *bdata)
 {
-	long b;
-	int e = delta_start(r, type, data, len, base, len, mk, out, &b);
-	if (e != 1)
-		return e;
+	int e;
 	const unsigned char *x = bdata, *y = data;
 	/* worth it only below half the object: stop building past that */
 	size_t cap = 32 + len / 2, n, i = 0, ins = 0;
-	unsigned char *d = malloc(2 * len + 64); /* inserts, copies >= 16 */
+	unsigned char stackbuf[1024];
+	unsigned char *d = 2 * len + 64 <= sizeof(stackbuf)
+		? stackbuf : malloc(2 * len + 64); /* inserts, copies >= 16 */
 	if (!d)
 		return -ENOMEM;
 	n = put_varint(d, len);
@@ -187,8 +189,43 @@ int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 		n += put_insert(d + n, y + len - ins, ins);
 		e = gs_repo_add_entry(r, out, 6, d, n, b);
 	}
-	free(d);
+	if (d != stackbuf)
+		free(d);
 	return e;
+}
+
+int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *base,
+			     const void *bdata, struct gs_repo_marks *mk,
+			     git_oid *out)
+{
+	long b;
+	int e = delta_start(r, type, data, len, base, len, mk, out, &b);
+	if (e != 1)
+		return e;
+	return diff_add(r, type, out, data, len, b, bdata);
+}
+
+int gs_repo_write_delta_root(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *prev,
+			     git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	gs_repo_object_id(type, data, len, NULL, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	long b = gs_repo_obj_find(r, prev);
+	/* the root of prev's chain: whole objects are bases of deltas here */
+	while (b >= 0 && r->ents[b].base)
+		b = (long)r->ents[b].base - 1;
+	size_t blen = 0;
+	const unsigned char *x = b >= 0 ? gs_repo_entry_raw(r, (size_t)b, type,
+							    &blen)
+					: NULL;
+	if (!x || blen != len)
+		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	return diff_add(r, type, out, data, len, b, x);
 }
 
 int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
