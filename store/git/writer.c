@@ -369,8 +369,9 @@ static int process_chunk(struct gitstore *gs, struct gs_chunk *c)
 	return 0;
 }
 
-/* Under lock. Packs are rate-limited: one per interval, or per 50 ms when
- * the backlog presses, or when nothing is left and someone waits. */
+/* Under lock. Packs are rate-limited: one per interval, or per lag_max/4
+ * commits when the backlog presses, or when nothing is left and someone
+ * waits. */
 static bool publish_due(struct gitstore *gs)
 {
 	if (!gs->pending_commits)
