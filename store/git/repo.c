@@ -361,13 +361,14 @@ static int ents_reserve(struct gs_repo *r)
 
 /* Appends to the entry list; room reserved. */
 static void ents_push(struct gs_repo *r, const git_oid *id, uint64_t off,
-		      uint32_t crc, uint32_t depth)
+		      uint32_t crc, long base)
 {
 	struct gs_pack_entry *en = &r->ents[r->pending];
 	git_oid_cpy(&en->oid, id);
 	en->off = off;
 	en->crc = crc;
-	en->depth = depth;
+	en->base = base >= 0 ? (uint32_t)base + 1 : 0;
+	en->depth = base >= 0 ? r->ents[base].depth + 1 : 0;
 	size_t i = oid_slot(id, r->setcap - 1);
 	while (r->set[i])
 		i = (i + 1) & (r->setcap - 1);
@@ -379,8 +380,34 @@ int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
 {
 	int e = ents_reserve(r);
 	if (!e)
-		ents_push(r, id, off, crc, 0);
+		ents_push(r, id, off, crc, -1);
 	return e;
+}
+
+const unsigned char *gs_repo_entry_raw(const struct gs_repo *r, size_t i,
+				       git_object_t type, size_t *len)
+{
+	const struct gs_pack_entry *en = &r->ents[i];
+	const unsigned char *p = (const unsigned char *)r->pack.data + en->off;
+	const unsigned char *end = (const unsigned char *)r->pack.data +
+				   r->pack.len;
+	if (en->base || ((p[0] >> 4) & 7) != (unsigned)type)
+		return NULL;
+	size_t sz = p[0] & 0x0f, k = 0;
+	unsigned shift = 4;
+	while (p[k] & 0x80 && shift < 32) {
+		k++;
+		sz |= (size_t)(p[k] & 0x7f) << shift;
+		shift += 7;
+	}
+	k++;
+	/* put_stored()'s layout: zlib header, then one final stored block */
+	if (sz >= 65535 || end - p < (ptrdiff_t)(k + 7 + sz) ||
+	    p[k] != 0x78 || p[k + 1] != 0x01 || p[k + 2] != 1 ||
+	    (size_t)(p[k + 3] | p[k + 4] << 8) != sz)
+		return NULL;
+	*len = sz;
+	return p + k + 7;
 }
 
 int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
@@ -431,8 +458,7 @@ int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		n += (size_t)e2;
 	}
 	r->pack.len += n;
-	ents_push(r, id, off, gs_crc32(0, p, n),
-		  base >= 0 ? r->ents[base].depth + 1 : 0);
+	ents_push(r, id, off, gs_crc32(0, p, n), base);
 	return 0;
 }
 

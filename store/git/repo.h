@@ -21,6 +21,7 @@
 
 struct gs_pack_entry {
 	git_oid oid;
+	uint32_t base; /* OFS_DELTA: the base's index + 1; 0 whole */
 	uint64_t off;
 	uint32_t crc;
 	uint32_t depth; /* delta chain length, 0 for a whole object */
@@ -96,6 +97,17 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
  */
 int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
 			 git_oid *out);
+
+/*
+ * A small object rewritten often (a narrow directory's tree): stored as
+ * a delta of the whole object at the root of prev's chain in the pack
+ * being built, when it has the same length and the delta is less than
+ * half of it; else whole, the base of the next versions. Each version is
+ * one delta away from a whole one.
+ */
+int gs_repo_write_delta_root(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *prev,
+			     git_oid *out);
 
 /* Longest delta chain: readers resolve it whole. */
 #define GS_DELTA_DEPTH_MAX 50u

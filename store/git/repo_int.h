@@ -19,4 +19,12 @@ void gs_repo_object_id(git_object_t type, const void *data, size_t len,
 int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		      const void *data, size_t len, long base);
 
+/*
+ * The bytes of entry i of the pack being built when it is a whole object
+ * of that type stored in one block (as trees are), else NULL; *len gets
+ * their length. Points into the pack: valid until the next entry.
+ */
+const unsigned char *gs_repo_entry_raw(const struct gs_repo *r, size_t i,
+				       git_object_t type, size_t *len);
+
 #endif

@@ -28,6 +28,8 @@
  * on the writer above lag_max, so the writer must never stop for long.
  */
 #define MERGE_STEP_NS 10000000u
+/* under pressure, publish at least this often */
+#define PRESSED_PUBLISH_NS 250000000u
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
 
@@ -368,8 +370,9 @@ static int process_chunk(struct gitstore *gs, struct gs_chunk *c)
 	return 0;
 }
 
-/* Under lock. Packs are rate-limited: one per interval, or per 50 ms when
- * the backlog presses, or when nothing is left and someone waits. */
+/* Under lock. Packs are rate-limited: one per interval, or per lag_max/4
+ * commits when the backlog presses, or when nothing is left and someone
+ * waits. */
 static bool publish_due(struct gitstore *gs)
 {
 	if (!gs->pending_commits)
@@ -380,8 +383,14 @@ static bool publish_due(struct gitstore *gs)
 	    gs->repo.pack.len >= PACK_BYTES_MAX)
 		return true;
 	uint64_t age = gs_mono_ns() - gs->first_pending_ns;
+	/*
+	 * Under pressure, a pack per quarter of lag_max: the loop waits on
+	 * a publish only above lag_max, and packs of a few thousand commits
+	 * cost less per commit (index, ref, merges) than one per 50 ms.
+	 */
 	if (gs->flushed_seq - gs->git_seq > gs->opts.lag_max / 2)
-		return age >= 50000000u;
+		return gs->pending_commits >= gs->opts.lag_max / 4 ||
+		       age >= PRESSED_PUBLISH_NS;
 	return age >= (uint64_t)gs->opts.pack_interval_ms * 1000000u;
 }
 

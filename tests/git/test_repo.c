@@ -119,3 +119,70 @@ Test(repo, delta_diff_reads_back)
 		 " >/dev/null && rm -rf %s", dir, dir);
 	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
 }
+
+/* A small tree: one entry of it as the id of a child. */
+static size_t small_tree(unsigned char *b, unsigned nents, unsigned ver)
+{
+	size_t n = 0;
+	for (unsigned k = 0; k < nents; k++) {
+		n += (size_t)sprintf((char *)b + n, "40000 c%02u", k) + 1;
+		for (unsigned j = 0; j < 20; j++) /* entry k changes at ver k */
+			b[n + j] = (unsigned char)(k * 31 + j +
+						   (ver >= k + 1 ? ver : 0));
+		n += 20;
+	}
+	return n;
+}
+
+/* Narrow trees: each version one delta away from a whole one. */
+Test(repo, delta_root_reads_back)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	cr_assert_not_null(mkdtemp(dir));
+	struct gs_repo r;
+	enum { V = 12, E = 8 };
+	unsigned char b[V + 2][512];
+	size_t len[V + 2];
+	git_oid ids[V + 2], none;
+	memset(&none, 0, sizeof(none));
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	for (unsigned v = 0; v < V; v++) {
+		len[v] = small_tree(b[v], E, v);
+		cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, b[v],
+						      len[v], v ? &ids[v - 1]
+								: &none,
+						      &ids[v]), 0);
+	}
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[0]), 0, "no previous: whole");
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[1]), 1);
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[2]), 1, "against the root");
+	/* every id differs from the root's: no gain, whole, a new root */
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[V - 1]), 0);
+	/* another length: whole */
+	len[V] = small_tree(b[V], E + 1, V);
+	cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, b[V], len[V],
+					      &ids[V - 1], &ids[V]), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[V]), 0);
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	/* a new pack: no base in it, whole again */
+	len[V + 1] = small_tree(b[V + 1], E + 1, V + 1);
+	cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, b[V + 1],
+					      len[V + 1], &ids[V],
+					      &ids[V + 1]), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[V + 1]), 0);
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	for (unsigned v = 0; v < V + 2; v++) {
+		git_odb_object *o;
+		git_oid h;
+		cr_assert_eq(git_odb_hash(&h, b[v], len[v], GIT_OBJECT_TREE), 0);
+		cr_assert(git_oid_equal(&h, &ids[v]), "version %u", v);
+		cr_assert_eq(git_odb_read(&o, r.odb, &ids[v]), 0);
+		cr_assert_eq(git_odb_object_size(o), len[v]);
+		cr_assert(!memcmp(git_odb_object_data(o), b[v], len[v]), "%u", v);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
