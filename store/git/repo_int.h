@@ -19,4 +19,13 @@ void gs_repo_object_id(git_object_t type, const void *data, size_t len,
 int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		      const void *data, size_t len, long base);
 
+/*
+ * repo_pack.c: the pack's output. Makes room for need more bytes at the
+ * end of r->pack (writing what it holds to the pack's file first when it
+ * is past GS_PACK_STAGE); the first call of a pack adds its header.
+ */
+int gs_pack_out_reserve(struct gs_repo *r, size_t need);
+/* Drops the pack being built (its temporary file too). */
+void gs_pack_out_drop(struct gs_repo *r);
+
 #endif

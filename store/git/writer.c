@@ -264,7 +264,7 @@ int gs_publish(struct gitstore *gs)
 	pthread_mutex_lock(&gs->lock);
 	int e = gs_fault_take(gs, GITSTORE_FAULT_PACK_WRITE);
 	pthread_mutex_unlock(&gs->lock);
-	size_t bytes = gs->repo.pack.len;
+	size_t bytes = (size_t)gs_repo_pack_bytes(&gs->repo);
 	if (!e)
 		e = gs_repo_dump(&gs->repo);
 	/* The ref moves only once its objects are in a pack on disk. */
@@ -376,7 +376,7 @@ static bool publish_due(struct gitstore *gs)
 	if ((gs->sync_req || gs->stop) && !gs->qhead)
 		return true;
 	if (gs->repo.pending >= PENDING_OBJECTS_MAX ||
-	    gs->repo.pack.len >= PACK_BYTES_MAX)
+	    gs_repo_pack_bytes(&gs->repo) >= PACK_BYTES_MAX)
 		return true;
 	uint64_t age = gs_mono_ns() - gs->first_pending_ns;
 	if (gs->flushed_seq - gs->git_seq > gs->opts.lag_max / 2)

@@ -1,5 +1,6 @@
 /* test_repo.c - commits stored as deltas of the previous one read back whole. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,7 @@ Test(repo, delta_diff_reads_back)
 	cr_assert_eq(gs_repo_write_delta_diff(&r, GIT_OBJECT_BLOB, many, LEN,
 					      &bid, base, NULL, &mid), 0);
 	cr_assert_eq(gs_repo_obj_depth(&r, &mid), 0, "no gain: stored whole");
-	size_t packed = r.pack.len;
+	size_t packed = (size_t)gs_repo_pack_bytes(&r);
 	cr_assert_lt(packed, 2 * LEN + 12 + LEN / 4, "the delta is small");
 	cr_assert_eq(gs_repo_dump(&r), 0);
 	const unsigned char *want[] = { base, few, many };
@@ -112,6 +113,83 @@ Test(repo, delta_diff_reads_back)
 		cr_assert_eq(git_odb_read(&o, r.odb, ids[i]), 0);
 		cr_assert_eq(git_odb_object_size(o), LEN);
 		cr_assert(!memcmp(git_odb_object_data(o), want[i], LEN), "%d", i);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
+
+/* Files in objects/pack whose name starts with prefix. */
+static int count_files(const char *dir, const char *prefix)
+{
+	char path[600];
+	int n = 0;
+	snprintf(path, sizeof(path), "%s/objects/pack", dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+#define BIG 120
+#define BIGLEN 8192
+
+/*
+ * A pack larger than the stage goes to its file as it grows; deltas whose
+ * base is already there, and a second pack after it, read back whole.
+ */
+Test(repo, large_pack_streams_to_its_file)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	static unsigned char blob[2 * BIG][BIGLEN];
+	git_oid ids[2 * BIG];
+	struct gs_repo r;
+	cr_assert_not_null(mkdtemp(dir));
+	srand(7);
+	for (size_t i = 0; i < BIGLEN; i++)
+		blob[0][i] = (unsigned char)rand(); /* incompressible */
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, blob[0], BIGLEN,
+				   &ids[0]), 0);
+	for (int k = 0; k < 2; k++) {
+		for (int i = k ? BIG : 1; i < (k + 1) * BIG; i++) {
+			const unsigned char *base = blob[i % 2 ? 0 : i - 2];
+			if (i % 3 == 0) { /* whole, new bytes */
+				for (size_t j = 0; j < BIGLEN; j++)
+					blob[i][j] = (unsigned char)rand();
+				cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB,
+					blob[i], BIGLEN, &ids[i]), 0);
+				continue;
+			}
+			memcpy(blob[i], base, BIGLEN);
+			blob[i][(size_t)i * 97 % BIGLEN] ^= 0x55;
+			cr_assert_eq(gs_repo_write_delta_diff(&r,
+				GIT_OBJECT_BLOB, blob[i], BIGLEN,
+				&ids[i % 2 ? 0 : i - 2], base, NULL, &ids[i]),
+				0, "%d", i);
+		}
+		/* not in memory, and not visible before its index */
+		cr_assert_leq(r.pack.len, GS_PACK_STAGE + 64 + BIGLEN);
+		cr_assert_gt(gs_repo_pack_bytes(&r), 2 * GS_PACK_STAGE);
+		cr_assert_eq(count_files(dir, "tmp_pack_"), 1);
+		cr_assert_eq(count_files(dir, "pack-"), 2 * k);
+		cr_assert_eq(gs_repo_dump(&r), 0);
+		cr_assert_eq(count_files(dir, "tmp_pack_"), 0);
+		cr_assert_eq(count_files(dir, "pack-"), 2 * k + 2);
+	}
+	for (int i = 0; i < 2 * BIG; i++) {
+		git_odb_object *o;
+		git_oid h;
+		cr_assert_eq(git_odb_hash(&h, blob[i], BIGLEN, GIT_OBJECT_BLOB), 0);
+		cr_assert(git_oid_equal(&h, &ids[i]), "%d", i);
+		cr_assert_eq(git_odb_read(&o, r.odb, &ids[i]), 0, "%d", i);
+		cr_assert(!memcmp(git_odb_object_data(o), blob[i], BIGLEN),
+			  "%d", i);
 		git_odb_object_free(o);
 	}
 	gs_repo_close(&r);

@@ -53,6 +53,7 @@ struct cfg {
 	const char *extra[32];
 	int nextra;
 	bool keep;
+	bool rss_map; /* print where the RSS is after the fill */
 };
 
 static double result[BENCH_KINDS][R_COUNT];
@@ -243,6 +244,8 @@ static void bench_rss(const struct cfg *c, enum bench_kind k)
 	else
 		fprintf(stderr, "xs-bench: %s: RSS pre-fill failed\n",
 			bench_kind_name(k));
+	if (c->rss_map)
+		bench_daemon_rss_map(&d, stderr);
 	bench_daemon_stop(&d, 30);
 }
 
@@ -387,7 +390,8 @@ static void usage(FILE *f)
 "      --commits N        commits of history for recovery (20000; goal: 1000000)\n"
 "      --tmp DIR          where scratch folders go (/tmp)\n"
 "      --keep             keep the scratch folder\n"
-"      --rec-store DIR    recovery store: built once in DIR, then reused\n",
+"      --rec-store DIR    recovery store: built once in DIR, then reused\n"
+"      --rss-map          rss: print where each daemon's RSS is after the fill\n",
 	XS_BENCH_OURS);
 }
 
@@ -401,7 +405,7 @@ int main(int argc, char **argv)
 		{ "domains", 1, 0, 7 }, { "nodes", 1, 0, 8 },
 		{ "rss-nodes", 1, 0, 9 }, { "commits", 1, 0, 10 },
 		{ "tmp", 1, 0, 11 }, { "keep", 0, 0, 12 }, { "help", 0, 0, 'h' },
-		{ "rec-store", 1, 0, 13 },
+		{ "rec-store", 1, 0, 13 }, { "rss-map", 0, 0, 14 },
 		{ 0, 0, 0, 0 },
 	};
 	struct cfg c = {
@@ -435,6 +439,7 @@ int main(int argc, char **argv)
 		case 11: c.tmp = optarg; break;
 		case 12: c.keep = true; break;
 		case 13: c.rec_store = optarg; break;
+		case 14: c.rss_map = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
