@@ -138,6 +138,12 @@ static inline uint64_t gs_repo_pack_bytes(const struct gs_repo *r)
 int gs_repo_dump(struct gs_repo *r);
 
 /*
+ * With nothing pending: frees the entry list, its index and the staging
+ * buffer (a burst's sizes), to be allocated again by the next object.
+ */
+void gs_repo_rest(struct gs_repo *r);
+
+/*
  * With more than max packs on disk, merges the smallest ones into one so
  * that the count stays near max/2 (each object is rewritten a logarithmic
  * number of times). Entries are copied as they are (no inflating), into a

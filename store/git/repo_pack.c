@@ -227,3 +227,15 @@ int gs_repo_dump(struct gs_repo *r)
 	git_odb_refresh(r->odb);
 	return 0;
 }
+
+void gs_repo_rest(struct gs_repo *r)
+{
+	if (r->pending || gs_repo_pack_bytes(r))
+		return;
+	free(r->ents);
+	free(r->set);
+	r->ents = NULL;
+	r->set = NULL;
+	r->cap = r->setcap = 0;
+	gs_buf_free(&r->pack);
+}
