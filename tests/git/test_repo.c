@@ -141,7 +141,7 @@ static int count_files(const char *dir, const char *prefix)
 
 /*
  * A pack larger than the stage goes to its file as it grows; deltas whose
- * base is already there, and a second pack after it, read back whole.
+ * base is already there, and a second pack after a rest, read back whole.
  */
 Test(repo, large_pack_streams_to_its_file)
 {
@@ -178,9 +178,15 @@ Test(repo, large_pack_streams_to_its_file)
 		cr_assert_gt(gs_repo_pack_bytes(&r), 2 * GS_PACK_STAGE);
 		cr_assert_eq(count_files(dir, "tmp_pack_"), 1);
 		cr_assert_eq(count_files(dir, "pack-"), 2 * k);
+		size_t pending = r.pending;
+		gs_repo_rest(&r); /* objects wait: nothing may go */
+		cr_assert_eq(r.pending, pending);
 		cr_assert_eq(gs_repo_dump(&r), 0);
 		cr_assert_eq(count_files(dir, "tmp_pack_"), 0);
 		cr_assert_eq(count_files(dir, "pack-"), 2 * k + 2);
+		gs_repo_rest(&r); /* the next pack starts from nothing */
+		cr_assert_eq(r.cap, 0);
+		cr_assert_eq(r.pack.cap, 0);
 	}
 	for (int i = 0; i < 2 * BIG; i++) {
 		git_odb_object *o;
