@@ -22,7 +22,8 @@ int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 /*
  * repo_pack.c: the pack's output. Makes room for need more bytes at the
  * end of r->pack (writing what it holds to the pack's file first when it
- * is past GS_PACK_STAGE); the first call of a pack adds its header.
+ * is past GS_PACK_STAGE; if that fails, it stays); the first call of a
+ * pack adds its header. Fails only for want of memory.
  */
 int gs_pack_out_reserve(struct gs_repo *r, size_t need);
 /* Drops the pack being built (its temporary file too). */

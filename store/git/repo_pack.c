@@ -98,8 +98,13 @@ int gs_pack_out_reserve(struct gs_repo *r, size_t need)
 			return e;
 		r->pack.len = PACK_HDR; /* filled in by gs_repo_dump */
 	}
-	if (r->pack.len + need > GS_PACK_STAGE && (e = pack_flush(r)))
-		return e;
+	/*
+	 * A failed write (disk full) is tried again at the next step and by
+	 * gs_repo_dump(), which reports it and is retried by the writer: the
+	 * bytes meanwhile stay in memory, and no commit fails half-written.
+	 */
+	if (r->pack.len + need > GS_PACK_STAGE)
+		(void)pack_flush(r);
 	return gs_buf_reserve(&r->pack, need);
 }
 

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "store/git/repo.h"
@@ -193,6 +195,51 @@ Test(repo, large_pack_streams_to_its_file)
 		git_oid h;
 		cr_assert_eq(git_odb_hash(&h, blob[i], BIGLEN, GIT_OBJECT_BLOB), 0);
 		cr_assert(git_oid_equal(&h, &ids[i]), "%d", i);
+		cr_assert_eq(git_odb_read(&o, r.odb, &ids[i]), 0, "%d", i);
+		cr_assert(!memcmp(git_odb_object_data(o), blob[i], BIGLEN),
+			  "%d", i);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
+
+/*
+ * A pack file that cannot grow (here past RLIMIT_FSIZE, as on a full
+ * disk) fails no object write: the bytes stay in memory, the dump fails
+ * and leaves everything as it was, and a later dump writes it all.
+ */
+Test(repo, pack_write_failure_is_retried_by_the_dump)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	static unsigned char blob[BIG][BIGLEN];
+	git_oid ids[BIG];
+	struct gs_repo r;
+	struct rlimit lim, small;
+	cr_assert_not_null(mkdtemp(dir));
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &lim), 0);
+	small = (struct rlimit){ GS_PACK_STAGE, lim.rlim_max }; /* soft only */
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	srand(9);
+	for (int i = 0; i < BIG; i++) {
+		for (size_t j = 0; j < BIGLEN; j++)
+			blob[i][j] = (unsigned char)rand();
+		cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, blob[i], BIGLEN,
+					   &ids[i]), 0, "%d", i);
+	}
+	cr_assert_gt(r.pack.len, GS_PACK_STAGE, "the rest waits in memory");
+	cr_assert_lt(gs_repo_dump(&r), 0);
+	cr_assert_eq(r.pending, BIG);
+	cr_assert_eq(count_files(dir, "pack-"), 0);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	cr_assert_eq(count_files(dir, "tmp_pack_"), 0);
+	for (int i = 0; i < BIG; i++) {
+		git_odb_object *o;
 		cr_assert_eq(git_odb_read(&o, r.odb, &ids[i]), 0, "%d", i);
 		cr_assert(!memcmp(git_odb_object_data(o), blob[i], BIGLEN),
 			  "%d", i);
