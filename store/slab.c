@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 /* Aligned to its size, so that a slot finds its page by masking. */
 #define PAGE_SIZE (64u << 10)
@@ -128,6 +129,14 @@ void slab_free(struct slab *s, void *slot, size_t size)
 		avail_del(s, p, cls);
 		page_drop(s, p);
 		return;
+	}
+	if (!p->used) {
+		/* the class's only page stays mapped, its memory goes back */
+		size_t sys = (size_t)sysconf(_SC_PAGESIZE);
+		if (sys && sys < PAGE_SIZE)
+			madvise((char *)p + sys, PAGE_SIZE - sys, MADV_DONTNEED);
+		p->free = NULL;
+		p->bump = PAGE_HDR;
 	}
 	if (!p->listed)
 		avail_add(s, p, cls);
