@@ -92,6 +92,8 @@ struct store {
 	store_limits_fn lim_fn;
 	void *lim_ctx;
 	struct slab slab; /* the nodes */
+	store_memory_fn mem_fn;
+	void *mem_ctx;
 };
 
 /* The limits that apply to who (its domain's, else the store's). */
@@ -102,6 +104,13 @@ store_limits_of(const struct store *st, const struct store_caller *who)
 		st->lim_fn ? st->lim_fn(st->lim_ctx, who->domid) : NULL;
 
 	return l ? l : &st->lim;
+}
+
+/* Memory domid holds outside the tree (store_set_memory_hook). */
+static inline uint64_t store_memory_held(const struct store *st,
+					 uint32_t domid)
+{
+	return st->mem_fn ? st->mem_fn(st->mem_ctx, domid) : 0;
 }
 
 /* tree.c: the main tree, no permission checks. */

@@ -67,6 +67,12 @@ void store_set_limits_hook(struct store *st, store_limits_fn fn, void *ctx)
 	st->lim_ctx = ctx;
 }
 
+void store_set_memory_hook(struct store *st, store_memory_fn fn, void *ctx)
+{
+	st->mem_fn = fn;
+	st->mem_ctx = ctx;
+}
+
 void store_set_commit_hook(struct store *st, store_commit_fn fn, void *ctx)
 {
 	st->hook = fn;
@@ -208,6 +214,7 @@ static bool mem_ok(const struct opctx *c, uint32_t owner, int64_t growth)
 		return true;
 	cur = c->t ? txn_owner_mem_get(c->st, c->t, owner)
 		   : owner_mem_get(c->st, owner);
+	cur += (int64_t)store_memory_held(c->st, owner);
 	return cur + growth <= (int64_t)max;
 }
 

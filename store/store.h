@@ -135,6 +135,13 @@ void store_set_limits(struct store *st, const struct store_limits *lim);
 typedef const struct store_limits *(*store_limits_fn)(void *ctx,
 							uint32_t domid);
 void store_set_limits_hook(struct store *st, store_limits_fn fn, void *ctx);
+/*
+ * Memory a domain holds outside the tree (its watches, transactions and
+ * queued output, which cxenstored 4.17 charges to the same memory quota):
+ * added to store_memory_owned() when limits.memory is checked.
+ */
+typedef uint64_t (*store_memory_fn)(void *ctx, uint32_t domid);
+void store_set_memory_hook(struct store *st, store_memory_fn fn, void *ctx);
 void store_set_commit_hook(struct store *st, store_commit_fn fn, void *ctx);
 
 /*
@@ -218,6 +225,12 @@ static inline uint64_t store_node_memory(size_t pathlen, size_t namelen,
  * caller whose own total would pass limits.memory gets -ENOMEM.
  */
 uint64_t store_memory_owned(const struct store *st, uint32_t domid);
+/*
+ * The copies an open transaction keeps of the nodes it changes, as
+ * store_node_memory() of each node before its first change (cxenstored
+ * charges them to the transaction's owner until it ends).
+ */
+uint64_t store_txn_memory(const struct store_txn *t);
 
 /*
  * Walks the tree depth first, parents before children, children in

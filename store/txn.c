@@ -52,6 +52,7 @@ struct store_txn {
 	unsigned ntn;
 	int fail;
 	struct owner_count *deltas;
+	uint64_t copy_mem; /* store_txn_memory() */
 	struct txn_op_rec *ops;
 	unsigned nops, capops;
 };
@@ -219,9 +220,18 @@ int txn_read(struct store *st, struct store_txn *t, const char *path,
 }
 
 /* The transaction changes the node: its copy is applied at commit. */
-static void tn_modify(struct tnode *tn)
+static void tn_modify(struct store_txn *t, struct tnode *tn)
 {
+	if (!tn->modified && tn->exists)
+		t->copy_mem += store_node_memory(tn->pathlen,
+						 strlen(path_basename(tn->path)),
+						 tn->nperms, tn->len);
 	tn->modified = true;
+}
+
+uint64_t store_txn_memory(const struct store_txn *t)
+{
+	return t->copy_mem;
 }
 
 static struct tnode *tn_parent(struct store *st, struct store_txn *t,
@@ -232,7 +242,7 @@ static struct tnode *tn_parent(struct store *st, struct store_txn *t,
 	struct tnode *p = tn_access(st, t, tn->path, pl, true);
 
 	if (p)
-		tn_modify(p);
+		tn_modify(t, p);
 	return p;
 }
 
@@ -252,7 +262,7 @@ int txn_write(struct store *st, struct store_txn *t, const char *path,
 
 	if (!tn)
 		return -errno;
-	tn_modify(tn);
+	tn_modify(t, tn);
 	d = malloc(plen + len ? plen + len : 1);
 	if (!d)
 		goto nomem;
@@ -339,7 +349,7 @@ static int rm_sub(struct store *st, struct store_txn *t, const char *path,
 	if (err)
 		return err;
 	tn = tn_find(t, path, plen);
-	tn_modify(tn);
+	tn_modify(t, tn);
 	/* cxenstored fires a removed node with the perms it had. */
 	free(tn->fire_perms);
 	tn->nfire_perms = tn->nperms;
@@ -542,8 +552,12 @@ static int check_owner_quota(struct store *st, struct store_txn *t)
 		    owner_get(st, o->domid) + o->count > lim->nodes_per_domain)
 			return -ENOSPC;
 		/* other transactions of the domain may have grown it since */
+		/* this transaction's own copies go with its end */
 		if (lim->memory && o->domid == t->who.domid && o->mem > 0 &&
-		    owner_mem_get(st, o->domid) + o->mem > (int64_t)lim->memory)
+		    owner_mem_get(st, o->domid) + o->mem +
+		    (int64_t)store_memory_held(st, o->domid) -
+		    (int64_t)t->copy_mem >
+		    (int64_t)lim->memory)
 			return -ENOMEM;
 	}
 	return 0;

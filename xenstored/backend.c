@@ -40,9 +40,10 @@ int xsd_backend_open(const char *spec, struct xsd_backend **out)
 	if (!strncmp(spec, "sim:", 4) && spec[4]) {
 		ops = &xsd_backend_sim_ops;
 		arg = spec + 4;
-	} else if (!strcmp(spec, "xen")) {
+	} else if (!strcmp(spec, "xen") || !strncmp(spec, "xen:", 4)) {
 #ifdef XSD_HAVE_BACKEND_XEN
 		ops = &xsd_backend_xen_ops;
+		arg = spec[3] ? spec + 4 : NULL;
 #else
 		return -ENOTSUP;
 #endif

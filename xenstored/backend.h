@@ -92,7 +92,9 @@ extern const struct xsd_backend_ops xsd_backend_sim_ops;
 extern const struct xsd_backend_ops xsd_backend_xen_ops;
 
 /*
- * Opens the backend named by spec: "xen", "sim:DIR", "none", or NULL for
+ * Opens the backend named by spec: "xen", "xen:foreign" (ring pages
+ * always mapped by the frame INTRODUCE names, the fallback used when the
+ * reserved grant cannot be mapped), "sim:DIR", "none", or NULL for
  * the default (xen when /dev/xen/evtchn exists and /proc/xen/capabilities
  * says control_d, else none). *out is NULL for "none" (sockets only).
  */

@@ -69,8 +69,10 @@ static void usage(FILE *f)
 "                           one fdatasync per MS milliseconds)\n"
 "      --boot-id-file FILE  host boot id (default\n"
 "                           /proc/sys/kernel/random/boot_id; tests)\n"
-"      --backend KIND       guest rings: xen, sim:DIR (simulated, for tests)\n"
-"                           or none (default: xen in a control domain)\n"
+"      --backend KIND       guest rings: xen, xen:foreign (map every ring by\n"
+"                           its frame, the fallback of a failed grant map),\n"
+"                           sim:DIR (simulated, for tests) or none\n"
+"                           (default: xen in a control domain)\n"
 "  -H, --help               this text\n"
 "      --version            print the version\n");
 }

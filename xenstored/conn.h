@@ -25,6 +25,13 @@
 struct xsd_conn;
 struct xsd_txn;
 struct xsd_watch;
+struct xsd_evref; /* conn.c: a request whose watch events are queued */
+
+/* A queued watch event that holds the request which fired it. */
+struct xsd_evpend {
+	uint64_t end; /* stream offset where the event ends */
+	struct xsd_evref *ref;
+};
 
 /* One chunk of queued output; the transport owns a chain given to write. */
 struct xsd_outbuf {
@@ -81,6 +88,17 @@ struct xsd_conn {
 	uint64_t *reply_end; /* offsets where pending replies end, a ring */
 	unsigned reply_head, nreplies, reply_cap;
 	bool over_outstanding; /* input stops at a message boundary */
+	/*
+	 * cxenstored also keeps a request outstanding, after its reply was
+	 * written, while the watch events it fired wait in the watchers'
+	 * queues: evrefs lists this connection's requests with events
+	 * queued (in reply order), nheld how many of them were answered.
+	 * evpend: the events queued here that hold a request, a ring.
+	 */
+	struct xsd_evref *evrefs;
+	unsigned nheld;
+	struct xsd_evpend *evpend;
+	unsigned ev_head, nev, ev_cap;
 
 	struct xsd_txn *txns; /* uthash by id */
 	unsigned ntxns;
@@ -88,6 +106,8 @@ struct xsd_conn {
 
 	struct xsd_watch *watches; /* DL list, in creation order */
 	unsigned nwatches;
+	uint64_t mem_watches; /* sum of path + token lengths (memory quota) */
+	uint64_t events_dropped; /* over the memory quota, as cxenstored */
 
 	struct xsd_conn *prev, *next;        /* xsd.conns */
 	struct xsd_conn *dirty_next;
@@ -108,7 +128,18 @@ struct xsd_conn *xsd_conn_new(const struct xsd_transport *tp, void *tp_data,
  * rest and offers it again after tp->input_resume().
  */
 size_t xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len);
-/* Replies queued for c and not yet written out (outstanding quota). */
+/*
+ * The memory c holds, charged to its domain's memory quota as cxenstored
+ * 4.17 does: its watches (path + token), the node copies of its open
+ * transactions (store_txn_memory) and its output not yet taken by the
+ * client (header + payload of every queued message).
+ */
+uint64_t xsd_conn_memory(const struct xsd_conn *c);
+/*
+ * c's outstanding requests (the outstanding quota): replies queued and
+ * not yet written out, and answered requests whose watch events still
+ * wait in a watcher's queue.
+ */
 unsigned xsd_conn_outstanding(const struct xsd_conn *c);
 /*
  * Ends the connection: aborts its transactions, removes its watches,
@@ -117,14 +148,27 @@ unsigned xsd_conn_outstanding(const struct xsd_conn *c);
 void xsd_conn_close(struct xsd_conn *c, const char *why);
 void xsd_conn_free(struct xsd_conn *c);
 
-/* Queues a reply echoing req's req_id and tx_id. 0 or -errno. */
+/*
+ * Queues a reply echoing req's req_id and tx_id. 0 or -errno. For an
+ * unprivileged domain, a payload over 16 bytes that would take it past
+ * its memory quota becomes an ENOMEM error (cxenstored's send_reply).
+ */
 int xsd_conn_reply(struct xsd_conn *c, const struct xsw_hdr *req,
 		   const void *payload, uint32_t len);
 /* Queues "OK\0". */
 int xsd_conn_ack(struct xsd_conn *c, const struct xsw_hdr *req);
 int xsd_conn_error(struct xsd_conn *c, const struct xsw_hdr *req, int err);
-/* Queues a WATCH_EVENT. */
+/*
+ * Queues a WATCH_EVENT. Fired while an unprivileged domain's request is
+ * being dispatched, the event keeps that request outstanding until it is
+ * written out (xsd_conn_event_unlinked: not). For an unprivileged domain, an event that would
+ * take it past its memory quota is dropped (cxenstored's send_event), and
+ * counted in events_dropped; 0 then too.
+ */
 int xsd_conn_event(struct xsd_conn *c, const char *path, const char *token);
+/* The event WATCH fires at once: tied to no request (cxenstored). */
+int xsd_conn_event_unlinked(struct xsd_conn *c, const char *path,
+			    const char *token);
 
 void xsd_conn_written(struct xsd_conn *c, size_t bytes);
 void xsd_outbuf_free_chain(struct xsd_outbuf *b);

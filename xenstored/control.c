@@ -170,9 +170,10 @@ static int quota_domain(struct xsd_conn *c, const struct xsw_request *req,
 	text_add(&t, "%-16s: %8u\n", "watches", xsd_watch_count_domain(domid));
 	text_add(&t, "%-16s: %8u\n", "transactions", ntxns);
 	text_add(&t, "%-16s: %8u\n", "outstanding", outst);
-	/* what the memory quota is enforced on: store_node_memory() */
+	/* what the memory quota is enforced on: nodes, watches,
+	 * transactions and queued output (xsd_domain_memory) */
 	text_add(&t, "%-16s: %8llu\n", "memory",
-		 (unsigned long long)store_memory_owned(xsd.st, domid));
+		 (unsigned long long)xsd_domain_memory(domid));
 	return text_send(c, req, &t);
 }
 

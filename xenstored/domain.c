@@ -58,6 +58,28 @@ uint32_t xsd_domain_quota(uint32_t domid, int q)
 	return d && d->quota[q] ? d->quota[q] : xsd.cfg.quota[q];
 }
 
+/* The store's memory hook: what domid's connection holds. */
+static uint64_t domain_held(void *ctx, uint32_t domid)
+{
+	struct xsd_domain *d = xsd_domain_find(domid);
+	struct xsd_conn *c = d ? xsd_ring_conn(d) : NULL;
+
+	(void)ctx;
+	return c && !c->privileged ? xsd_conn_memory(c) : 0;
+}
+
+uint64_t xsd_domain_memory(uint32_t domid)
+{
+	return store_memory_owned(xsd.st, domid) + domain_held(NULL, domid);
+}
+
+bool xsd_domain_memory_over(uint32_t domid, uint64_t add)
+{
+	uint32_t q = xsd_domain_quota(domid, XSD_Q_MEMORY);
+
+	return q && xsd_domain_memory(domid) + add > q;
+}
+
 void xsd_domain_check_memory(uint32_t domid)
 {
 	struct xsd_domain *d = xsd_domain_find(domid);
@@ -66,7 +88,7 @@ void xsd_domain_check_memory(uint32_t domid)
 
 	if (!d || !xsd.cfg.soft_memory)
 		return;
-	mem = store_memory_owned(xsd.st, domid);
+	mem = xsd_domain_memory(domid);
 	over = mem > xsd.cfg.soft_memory;
 	if (over && !d->mem_warned) {
 		/* cxenstored: syslog; an admin hears of it without -V */
@@ -153,6 +175,7 @@ int xsd_domain_init(bool introduce_dom0)
 	struct xsd_domain *d;
 
 	store_set_limits_hook(xsd.st, domain_limits, NULL);
+	store_set_memory_hook(xsd.st, domain_held, NULL);
 	if (!introduce_dom0)
 		return 0;
 	d = domain_add(0);

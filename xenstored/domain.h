@@ -60,6 +60,19 @@ struct xsd_domain *xsd_domain_lookup(uint32_t domid);
 uint32_t xsd_domain_quota(uint32_t domid, int q);
 
 /*
+ * The memory charged to domid, as cxenstored 4.17 counts it: its nodes
+ * (store_memory_owned) and what its connection holds (xsd_conn_memory:
+ * watches, transactions, queued output). Only unprivileged domains have
+ * their connection's part counted.
+ */
+uint64_t xsd_domain_memory(uint32_t domid);
+/*
+ * True when growing domid's memory by add bytes would pass its memory
+ * quota (-Q memory or its own). For unprivileged domains only.
+ */
+bool xsd_domain_memory_over(uint32_t domid, uint64_t add);
+
+/*
  * After a change by domid: logs once when its memory passes the soft
  * quota (-q memory), again after it went back below.
  */

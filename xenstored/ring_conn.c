@@ -100,6 +100,11 @@ static void ring_tp_read_start(struct xsd_conn *c)
 	kick(rc);
 }
 
+struct xsd_conn *xsd_ring_conn(const struct xsd_domain *d)
+{
+	return d->ring ? d->ring->conn : NULL;
+}
+
 static void ring_tp_input_resume(struct xsd_conn *c)
 {
 	kick(c->tp_data);

@@ -37,6 +37,8 @@ int xsd_ring_attach(struct xsd_domain *d);
 /* Stops serving d (no error indicator), unbinds, unmaps. */
 void xsd_ring_detach(struct xsd_domain *d);
 
+/* The connection serving d's ring; NULL when none (cut off, no ring). */
+struct xsd_conn *xsd_ring_conn(const struct xsd_domain *d);
 /* The backend's view of a domain: enum xsd_dom_state or -errno. */
 int xsd_ring_domain_state(uint32_t domid);
 

@@ -71,6 +71,7 @@ static void watch_free(struct xsd_watch *w)
 	}
 	DL_DELETE(c->watches, w);
 	c->nwatches--;
+	c->mem_watches -= strlen(w->path) + strlen(w->token);
 	nwatches_total--;
 	free(w->path);
 	free(w->token);
@@ -208,6 +209,7 @@ static int watch_add(struct xsd_conn *c, const char *path, const char *token,
 	b->n++;
 	DL_APPEND(c->watches, w);
 	c->nwatches++;
+	c->mem_watches += strlen(w->path) + strlen(w->token);
 	nwatches_total++;
 	*out = w;
 	return 0;
@@ -240,6 +242,10 @@ int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
 		return -EEXIST;
 	if (!c->privileged && q && c->nwatches >= q)
 		return -E2BIG;
+	/* cxenstored charges path and token to the memory quota */
+	if (!c->privileged &&
+	    xsd_domain_memory_over(c->domid, strlen(path) + strlen(token)))
+		return -ENOMEM;
 	r = watch_add(c, path, token, req->u.watch.depth,
 		      in[0] != '/' && in[0] != '@', &w);
 	if (r)
@@ -247,7 +253,8 @@ int xsd_cmd_watch(struct xsd_conn *c, const struct xsw_request *req,
 	r = xsd_conn_ack(c, &req->hdr);
 	/* cxenstored fires once up front, after the reply */
 	if (!r)
-		r = xsd_conn_event(c, event_path(w, w->path), w->token);
+		r = xsd_conn_event_unlinked(c, event_path(w, w->path),
+					    w->token);
 	return r == -EPIPE || r == -ENOSPC ? 0 : r;
 }
 
@@ -281,6 +288,7 @@ int xsd_cmd_reset_watches(struct xsd_conn *c, const struct xsw_request *req,
 
 int xsd_watch_check(char *err, size_t errlen)
 {
+	struct xsd_conn *c;
 	struct xsd_watch_bucket *b, *tmp;
 	struct xsd_watch *w;
 	uint64_t total = 0;
@@ -302,6 +310,19 @@ int xsd_watch_check(char *err, size_t errlen)
 			return -EIO;
 		}
 		total += n;
+	}
+	DL_FOREACH(xsd.conns, c) {
+		uint64_t mem = 0;
+
+		DL_FOREACH(c->watches, w)
+			mem += strlen(w->path) + strlen(w->token);
+		if (mem != c->mem_watches) {
+			snprintf(err, errlen, "watch memory: conn %u counts "
+				 "%llu, its watches take %llu", c->id,
+				 (unsigned long long)c->mem_watches,
+				 (unsigned long long)mem);
+			return -EIO;
+		}
 	}
 	if (total != nwatches_total) {
 		snprintf(err, errlen, "watch index: %llu indexed, %llu counted",

@@ -49,6 +49,11 @@ struct gitstore_options {
 	unsigned pack_interval_ms;
 	/* Boot id file (NULL: /proc/sys/kernel/random/boot_id). */
 	const char *boot_id_path;
+	/*
+	 * Pack bytes written between two checkpoint packs at least (0: the
+	 * default, 64 MiB; docs/STORE-FORMAT.md).
+	 */
+	uint64_t checkpoint_bytes;
 };
 
 /* Fills o with the defaults. */

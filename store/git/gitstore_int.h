@@ -11,6 +11,7 @@
 #include <pthread.h>
 
 #include "gitstore.h"
+#include "checkpoint.h"
 #include "journal.h"
 #include "mirror.h"
 #include "record.h"
@@ -32,6 +33,7 @@ struct gitstore {
 	struct gs_repo repo;
 	struct gs_journal journal;
 	struct gs_mirror mirror;
+	struct gs_checkpoint ckpt; /* its own thread, started with the writer */
 	bool mirror_ok, recovered, started;
 
 	/* writer side: the newest commit, maybe not yet published */

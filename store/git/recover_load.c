@@ -2,8 +2,8 @@
  * recover_load.c - reading the tree at Git's head for recovery.
  *
  * The only start-up cost that grows with the tree: every node is a Git
- * tree plus a .value blob. Objects are read raw from the object database
- * (no parsed objects, no writer's mirror: that one loads lazily, when a
+ * tree plus a .value blob. Objects are read raw from an object database
+ * that searches the checkpoint pack first (checkpoint.h; no parsed objects, no writer's mirror: that one loads lazily, when a
  * commit reaches a node), and the first wide directory's second half is
  * read by a second thread with its own object database, into a buffer
  * that is handed on after the first half, so the order stays parents
@@ -386,10 +386,13 @@ int gs_recover_load(struct gitstore *gs, const git_oid *tree,
 		    gitstore_node_fn fn, void *ctx)
 {
 	static const struct xsw_perm n0 = { 0, XSW_PERM_NONE };
-	struct walker w = { .odb = gs->repo.odb, .fn = fn, .ctx = ctx };
+	struct walker w = { .fn = fn, .ctx = ctx };
 	struct walker h = { .fn = NULL };
-	char objects[4200], *path = malloc(PATH_MAX_LOAD);
+	char *path = malloc(PATH_MAX_LOAD);
 	int e = path ? 0 : -ENOMEM;
+	/* the checkpoint pack first: most of the tree, in one file, in order */
+	if (!e)
+		e = gs_checkpoint_odb_open(gs->repo.dir, &w.odb);
 	if (!e && (e = git_odb_hash(&w.empty, "", 0, GIT_OBJECT_BLOB)))
 		e = gs_git_error(e, NULL, 0);
 	char n0text[32];
@@ -398,8 +401,7 @@ int gs_recover_load(struct gitstore *gs, const git_oid *tree,
 				    GIT_OBJECT_BLOB)))
 		e = gs_git_error(e, NULL, 0);
 	/* a second object database: the threads share no pack lock */
-	snprintf(objects, sizeof(objects), "%s/objects", gs->repo.dir);
-	if (!e && !git_odb_open(&h.odb, objects)) {
+	if (!e && !gs_checkpoint_odb_open(gs->repo.dir, &h.odb)) {
 		git_oid_cpy(&h.empty, &w.empty);
 		git_oid_cpy(&h.root_perms, &w.root_perms);
 		w.helper = &h;
@@ -412,6 +414,8 @@ int gs_recover_load(struct gitstore *gs, const git_oid *tree,
 		pthread_join(h.thread, NULL);
 	if (h.odb)
 		git_odb_free(h.odb);
+	if (w.odb)
+		git_odb_free(w.odb);
 	walker_fini(&w);
 	walker_fini(&h);
 	free(path);

@@ -11,8 +11,10 @@
 
 #include <git2/sys/repository.h>
 
+#include "checkpoint.h"
 #include "crc32.h"
 #include "repo_int.h"
+#include "checkpoint.h"
 #include "sha1.h"
 #include <stdio.h>
 #include <string.h>
@@ -43,12 +45,20 @@ int gs_repo_list_packs(struct gs_repo *r, struct gs_packfile **out, size_t *n)
 	struct dirent *de;
 	struct gs_packfile *v = NULL;
 	size_t cnt = 0, cap = 0;
+	char keep[2][64];
+	int nkeep = r->dir ? gs_checkpoint_names(r->dir, keep) : 0;
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 		if (l < 10 || l >= 60 || strncmp(de->d_name, "pack-", 5) ||
 		    strcmp(de->d_name + l - 4, ".idx"))
+			continue;
+		/* a checkpoint pack stays whole: see checkpoint.h */
+		if ((nkeep > 0 && !strncmp(de->d_name, keep[0], l - 4) &&
+		     !keep[0][l - 4]) ||
+		    (nkeep > 1 && !strncmp(de->d_name, keep[1], l - 4) &&
+		     !keep[1][l - 4]))
 			continue;
 		if (cnt == cap) {
 			cap = cap ? 2 * cap : 64;

@@ -136,6 +136,12 @@ static inline uint64_t gs_repo_pack_bytes(const struct gs_repo *r)
  * failure the pack is kept as it was: a later call tries again.
  */
 int gs_repo_dump(struct gs_repo *r);
+/*
+ * The same, calling before(ctx, "pack-<sha>") first (when not NULL): a
+ * non-zero return stops the dump with that error, nothing written.
+ */
+int gs_repo_dump_named(struct gs_repo *r,
+		       int (*before)(void *ctx, const char *name), void *ctx);
 
 /*
  * With nothing pending: frees the entry list, its index and the staging

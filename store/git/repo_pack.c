@@ -178,6 +178,12 @@ static int pack_file_finish(struct gs_repo *r, unsigned char *sum)
 
 int gs_repo_dump(struct gs_repo *r)
 {
+	return gs_repo_dump_named(r, NULL, NULL);
+}
+
+int gs_repo_dump_named(struct gs_repo *r,
+		       int (*before)(void *ctx, const char *name), void *ctx)
+{
 	unsigned char sum[20];
 	char hex[GIT_OID_HEXSZ + 1];
 	int e;
@@ -202,6 +208,14 @@ int gs_repo_dump(struct gs_repo *r)
 	if (!pack)
 		return -ENOMEM;
 	snprintf(pack, n, "%s/pack-%s.pack", r->pack_dir, hex);
+	if (before) {
+		char name[64];
+		snprintf(name, sizeof(name), "pack-%s", hex);
+		if ((e = before(ctx, name))) {
+			free(pack);
+			return e;
+		}
+	}
 	/*
 	 * The pack first: git only looks at packs that have an index. A
 	 * link, not a rename: if the index fails, the file is still whole

@@ -299,6 +299,7 @@ int gs_publish(struct gitstore *gs)
 	pthread_cond_broadcast(&gs->wake_loop);
 	pthread_mutex_unlock(&gs->lock);
 	gs_journal_gc(&gs->journal, gs->head_seq);
+	gs_checkpoint_poke(&gs->ckpt, &gs->head, bytes);
 	merge_step(gs);
 	/* every object is on disk now: cold subtrees can be read back */
 	size_t dropped = gs->mirror_ok && !gs->repo.pending
@@ -482,6 +483,10 @@ int gs_writer_start(struct gitstore *gs)
 	if (e)
 		return -e;
 	gs->started = true;
+	/* best effort: without it recovery reads the ordinary packs */
+	gs_checkpoint_start(&gs->ckpt, gs->dir, gs->repo.fsync,
+			    gs->opts.checkpoint_bytes,
+			    gs->has_head ? &gs->head : NULL);
 	return 0;
 }
 
@@ -495,6 +500,7 @@ void gs_writer_stop(struct gitstore *gs)
 	pthread_mutex_unlock(&gs->lock);
 	pthread_join(gs->thread, NULL);
 	gs->started = false;
+	gs_checkpoint_stop(&gs->ckpt);
 }
 
 int gs_commit_meta(struct gitstore *gs, const git_oid *id, git_oid *tree,

@@ -105,6 +105,60 @@ Test(quota, memory_in_transactions)
 	cr_assert_null(val("/local/domain/1/x/d"));
 }
 
+static uint64_t held_by_1;
+
+static uint64_t held(void *ctx, uint32_t domid)
+{
+	(void)ctx;
+	return domid == 1 ? held_by_1 : 0;
+}
+
+Test(quota, memory_held_outside_the_tree_counts)
+{
+	uint64_t home = mem1("/local/domain/1", 0);
+	uint64_t a = mem1("/local/domain/1/a", 10);
+	struct store_txn *t;
+
+	limit_memory((uint32_t)(home + a + 100));
+	store_set_memory_hook(st, held, NULL);
+	held_by_1 = 101;
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a", "0123456789"),
+		     -ENOMEM);
+	held_by_1 = 100;
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a", "0123456789"), 0);
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a", "1"), 0);
+	/* checked again at commit, with what is held by then */
+	cr_assert_eq(store_txn_begin(st, &dom1, 1, &t), 0);
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/a", "0123456789"), 0);
+	held_by_1 = 100 + store_txn_memory(t) + 1;
+	cr_assert_eq(store_txn_commit(st, t), -ENOMEM);
+	cr_assert_str_eq(val("/local/domain/1/a"), "1");
+	/* another domain is not charged for what 1 holds */
+	cr_assert_eq(wr(NULL, &dom2, "/local/domain/1/a", "x"), -EACCES);
+	store_set_memory_hook(st, NULL, NULL);
+}
+
+Test(quota, txn_memory_is_the_copies_of_changed_nodes)
+{
+	uint64_t a = mem1("/local/domain/1/a", 10);
+	struct store_txn *t;
+	struct store_node_view v;
+
+	cr_assert_eq(wr(NULL, &dom1, "/local/domain/1/a", "0123456789"), 0);
+	cr_assert_eq(store_txn_begin(st, &dom1, 1, &t), 0);
+	cr_assert_eq(store_txn_memory(t), 0);
+	cr_assert_eq(store_read(st, t, &dom1, "/local/domain/1/a", &v), 0);
+	cr_assert_eq(store_txn_memory(t), 0, "a read copies nothing");
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/a", "x"), 0);
+	cr_assert_eq(store_txn_memory(t), a, "the node as it was");
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/a", "xy"), 0);
+	cr_assert_eq(store_txn_memory(t), a, "one copy per node");
+	/* a new node changes its parent's child list: the parent's copy */
+	cr_assert_eq(wr(t, &dom1, "/local/domain/1/b", "1"), 0);
+	cr_assert_eq(store_txn_memory(t), a + mem1("/local/domain/1", 0));
+	store_txn_abort(st, t);
+}
+
 Test(quota, nodes_per_domain)
 {
 	limits(3, 0, 0, 0, 0);

@@ -1,0 +1,198 @@
+/* test_checkpoint.c - the checkpoint pack: contents, replacement, use. */
+#include <criterion/criterion.h>
+#include <git2.h>
+#include <git2/sys/odb_backend.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "store/git/checkpoint.h"
+#include "store/git/repo.h"
+
+#define BOOT_A "aaaaaaaa-0000-0000-0000-000000000001"
+
+static struct fixture fx;
+
+static void setup(void)
+{
+	fixture_init(&fx, BOOT_A);
+	git_libgit2_init();
+}
+
+static void teardown(void)
+{
+	git_libgit2_shutdown();
+	fixture_fini(&fx);
+}
+
+TestSuite(checkpoint, .init = setup, .fini = teardown);
+
+/* Writes n nodes under /d from /d/n<from>, then closes the store. */
+static void fill(int from, int n, const char *value)
+{
+	struct gitstore *gs = open_store(&fx, 10, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	char path[64];
+	for (int i = from; i < from + n; i++) {
+		snprintf(path, sizeof(path), "/d/n%d", i);
+		commit_write(gs, 0, path, value);
+		if (i % 16 == 0)
+			cr_assert_eq(gitstore_flush(gs), 0);
+	}
+	cr_assert_eq(gitstore_flush(gs), 0);
+	cr_assert_eq(gitstore_sync(gs), 0);
+	cr_assert_eq(gitstore_close(gs), 0);
+}
+
+static void main_commit(git_oid *id)
+{
+	int st;
+	char *o = git_out(&fx, &st, "rev-parse main");
+	cr_assert_eq(st, 0);
+	cr_assert_eq(git_oid_fromstrn(id, o, GIT_OID_HEXSZ), 0);
+	free(o);
+}
+
+/* Runs the checkpoint thread until it wrote one (bounded wait). */
+static void checkpoint_once(void)
+{
+	struct gs_checkpoint c;
+	git_oid head;
+	main_commit(&head);
+	cr_assert_eq(gs_checkpoint_start(&c, fx.store, false, 1, &head), 0);
+	uint64_t done = 0;
+	int err = 0;
+	for (int i = 0; i < 3000 && !done && !err; i++) {
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&c.lock);
+		done = c.done;
+		err = c.err;
+		pthread_mutex_unlock(&c.lock);
+	}
+	gs_checkpoint_stop(&c);
+	cr_assert_eq(err, 0, "checkpoint: %d", err);
+	cr_assert_eq(done, 1);
+}
+
+static void pack_path(char *out, size_t len, const char *name, const char *ext)
+{
+	snprintf(out, len, "%s/objects/pack/%s.%s", fx.store, name, ext);
+}
+
+/* Every tree and blob of main's tree is in pack name alone. */
+static void assert_holds_head_tree(const char *name)
+{
+	char idx[512];
+	git_odb *odb;
+	git_odb_backend *b;
+	int st;
+	pack_path(idx, sizeof(idx), name, "idx");
+	cr_assert_eq(git_odb_new(&odb), 0);
+	cr_assert_eq(git_odb_backend_one_pack(&b, idx), 0);
+	cr_assert_eq(git_odb_add_backend(odb, b, 1), 0);
+	char *o = git_out(&fx, &st, "ls-tree -r -t '--format=%%(objectname)' main");
+	cr_assert_eq(st, 0);
+	char *root = git_out(&fx, &st, "rev-parse main^{tree}");
+	cr_assert_eq(st, 0);
+	unsigned n = 0;
+	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n"), n++) {
+		git_oid id;
+		cr_assert_eq(git_oid_fromstrn(&id, l, GIT_OID_HEXSZ), 0);
+		cr_assert(git_odb_exists(odb, &id), "%s not in %s", l, name);
+	}
+	git_oid rid;
+	cr_assert_eq(git_oid_fromstrn(&rid, root, GIT_OID_HEXSZ), 0);
+	cr_assert(git_odb_exists(odb, &rid));
+	cr_assert_gt(n, 40);
+	free(o);
+	free(root);
+	git_odb_free(odb);
+}
+
+static void fsck_clean(void)
+{
+	int st;
+	char *o = git_out(&fx, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "git fsck: %s", o);
+	free(o);
+}
+
+Test(checkpoint, holds_the_whole_head_tree_and_git_reads_it)
+{
+	char names[2][64], path[512];
+	fill(0, 40, "v1");
+	cr_assert_eq(gs_checkpoint_names(fx.store, names), 0);
+	checkpoint_once();
+	cr_assert_eq(gs_checkpoint_names(fx.store, names), 1);
+	pack_path(path, sizeof(path), names[0], "pack");
+	cr_assert_eq(access(path, R_OK), 0);
+	assert_holds_head_tree(names[0]);
+	fsck_clean();
+}
+
+Test(checkpoint, a_new_one_replaces_the_old_and_merges_leave_it_alone)
+{
+	char first[2][64], second[2][64], path[512];
+	fill(0, 40, "v1");
+	checkpoint_once();
+	cr_assert_eq(gs_checkpoint_names(fx.store, first), 1);
+	fill(20, 40, "v2");
+	checkpoint_once();
+	cr_assert_eq(gs_checkpoint_names(fx.store, second), 1);
+	cr_assert_str_neq(first[0], second[0]);
+	pack_path(path, sizeof(path), first[0], "idx");
+	cr_assert_neq(access(path, F_OK), 0, "old checkpoint kept");
+	assert_holds_head_tree(second[0]);
+	/* the pack list merges choose from does not offer it */
+	struct gs_repo r;
+	struct gs_packfile *v;
+	size_t n;
+	cr_assert_eq(gs_repo_open(&r, fx.store, false), 0);
+	cr_assert_eq(gs_repo_list_packs(&r, &v, &n), 0);
+	cr_assert_gt(n, 0);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_str_neq(v[i].name, second[0]);
+	free(v);
+	gs_repo_close(&r);
+	fsck_clean();
+}
+
+static const char *value_of(const struct node_list *l, const char *path)
+{
+	const struct tnode *t = nodes_find(l, path);
+	cr_assert_not_null(t, "%s missing (%zu nodes)", path, l->n);
+	return t->value;
+}
+
+Test(checkpoint, recovery_reads_through_it_and_without_it)
+{
+	struct node_list l = { 0 };
+	char names[2][64], path[512];
+	fill(0, 40, "v1");
+	checkpoint_once();
+	fill(10, 5, "v2"); /* newer than the checkpoint */
+	struct gitstore *gs = open_store(&fx, 10, GITSTORE_FSYNC_NEVER, &l,
+					 NULL);
+	cr_assert_str_eq(value_of(&l, "/d/n3"), "v1");
+	cr_assert_str_eq(value_of(&l, "/d/n12"), "v2");
+	cr_assert_str_eq(value_of(&l, "/d/n39"), "v1");
+	nodes_free(&l);
+	memset(&l, 0, sizeof(l));
+	cr_assert_eq(gitstore_close(gs), 0);
+	/* the pack gone (git gc): the ordinary packs serve */
+	cr_assert_eq(gs_checkpoint_names(fx.store, names), 1);
+	pack_path(path, sizeof(path), names[0], "idx");
+	cr_assert_eq(unlink(path), 0);
+	pack_path(path, sizeof(path), names[0], "pack");
+	cr_assert_eq(unlink(path), 0);
+	gs = open_store(&fx, 10, GITSTORE_FSYNC_NEVER, &l, NULL);
+	cr_assert_str_eq(value_of(&l, "/d/n3"), "v1");
+	cr_assert_str_eq(value_of(&l, "/d/n12"), "v2");
+	nodes_free(&l);
+	cr_assert_eq(gitstore_close(gs), 0);
+	fsck_clean();
+}
