@@ -216,7 +216,7 @@ static int build(struct gs_checkpoint *c, const git_oid *commit,
 		git_odb_free(k.odb);
 	}
 	n.nold = gs_checkpoint_names(c->dir, n.old);
-	*size = w.pack.len;
+	*size = gs_repo_pack_bytes(&w);
 	if (!e)
 		e = gs_repo_dump_named(&w, before_dump, &n);
 	gs_repo_close(&w);

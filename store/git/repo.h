@@ -1,11 +1,14 @@
 /*
  * repo.h - the bare Git repository and the pack being built.
  *
- * New objects are hashed and compressed straight into an in-memory pack;
- * gs_repo_dump() writes it with its index into objects/pack. Nothing reads
- * a new object before it is on disk (the writer keeps the ids it needs),
- * so no in-memory object database is needed. refs/heads/main moves only
- * after its pack is written.
+ * New objects are hashed and compressed into the pack being built: its
+ * entries go to a temporary file in objects/pack as they come (in steps of
+ * GS_PACK_STAGE bytes: a burst's pack is not held in memory), and only
+ * their ids, offsets and CRCs stay here. gs_repo_dump() completes it and
+ * gives it its name, then writes its index. Nothing reads a new object
+ * before it is on disk (the writer keeps the ids it needs), so no
+ * in-memory object database is needed, and libgit2 never sees the pack
+ * before its index exists. refs/heads/main moves only after both.
  */
 #ifndef GS_REPO_H
 #define GS_REPO_H
@@ -31,7 +34,11 @@ struct gs_repo {
 	git_repository *repo;
 	git_odb *odb;
 	char *pack_dir;            /* owned */
-	struct gs_buf pack;        /* "PACK" header + entries */
+	struct gs_buf pack;        /* the pack's bytes not yet in its file */
+	uint64_t pack_flushed;     /* bytes of the pack in its file */
+	int pack_fd;               /* its temporary file, if pack_open */
+	bool pack_open;
+	char *pack_tmp;            /* owned: that file's path, or NULL */
 	struct gs_pack_entry *ents;
 	size_t pending, cap;       /* objects in the pack being built */
 	uint64_t *set;             /* open addressing over ents: index + 1,
@@ -127,7 +134,19 @@ int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 			     const void *bdata, struct gs_repo_marks *mk,
 			     git_oid *out);
 
-/* Writes the pack being built, and its index, then starts a new one. */
+/* Bytes kept in memory before they go to the pack's file. */
+#define GS_PACK_STAGE (128u << 10)
+
+/* Size of the pack being built so far (0: no object yet). */
+static inline uint64_t gs_repo_pack_bytes(const struct gs_repo *r)
+{
+	return r->pack_flushed + r->pack.len;
+}
+
+/*
+ * Writes the pack being built, and its index, then starts a new one. On
+ * failure the pack is kept as it was: a later call tries again.
+ */
 int gs_repo_dump(struct gs_repo *r);
 /*
  * The same, calling before(ctx, "pack-<sha>") first (when not NULL): a
@@ -135,6 +154,12 @@ int gs_repo_dump(struct gs_repo *r);
  */
 int gs_repo_dump_named(struct gs_repo *r,
 		       int (*before)(void *ctx, const char *name), void *ctx);
+
+/*
+ * With nothing pending: frees the entry list, its index and the staging
+ * buffer (a burst's sizes), to be allocated again by the next object.
+ */
+void gs_repo_rest(struct gs_repo *r);
 
 /*
  * With more than max packs on disk, merges the smallest ones into one so
