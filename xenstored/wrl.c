@@ -105,7 +105,7 @@ static void timer_arm(uint64_t ms)
 /* ms until w's credit is back at zero, at its own share of the rate */
 static uint64_t wake_ms(const struct xsd_wrl_dom *w)
 {
-	uint64_t ms = (uint64_t)(-w->credit) * (uint64_t)ndomains /
+	uint64_t ms = (uint64_t)(-w->credit) * 1000 * (uint64_t)ndomains /
 		      (uint64_t)cfg_rate;
 
 	return ms ? ms : 1;
