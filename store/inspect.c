@@ -78,25 +78,25 @@ int store_walk(const struct store *cst, const char *path, store_walk_fn fn,
 
 	if (!top)
 		return -ENOENT;
-	len = tree_path(top, buf);
+	len = tree_path(st, top, buf);
 	for (n = top; n;) {
 		view_of(n, buf, &v);
 		r = fn(ctx, &v);
 		if (r)
 			return r;
 		if (n->first) {
-			n = n->first;
+			n = snode_first(st, n);
 			len = push(buf, len, n);
 			continue;
 		}
 		while (n != top && !n->next) {
 			len = pop(buf, len, n);
-			n = n->parent;
+			n = snode_parent(st, n);
 		}
 		if (n == top)
 			break;
 		len = pop(buf, len, n);
-		n = n->next;
+		n = snode_next(st, n);
 		len = push(buf, len, n);
 	}
 	return 0;
@@ -173,13 +173,15 @@ static int check_one(void *ctx, const struct store_node_view *v)
 	if (!n->nperms)
 		return fail(c->err, c->errlen, "no permissions", v->path);
 	recount(c, n, strlen(v->path));
-	for (k = n->first; k; k = k->next) {
-		if (k->parent != n || !k->namelen ||
+	for (k = snode_first(c->st, n); k; k = snode_next(c->st, k)) {
+		uint32_t kr = snode_ref(c->st, k);
+
+		if (snode_parent(c->st, k) != n || !k->namelen ||
 		    memchr(snode_name(k), '/', k->namelen))
 			return fail(c->err, c->errlen, "misplaced child",
 				    v->path);
-		if ((k->next && k->next->prev != k) ||
-		    (!k->next && n->first->prev != k))
+		if ((k->next && snode_next(c->st, k)->prev != kr) ||
+		    (!k->next && snode_first(c->st, n)->prev != kr))
 			return fail(c->err, c->errlen, "broken child list",
 				    v->path);
 		nch++;
@@ -206,7 +208,7 @@ int store_check(const struct store *st, char *err, size_t errlen)
 	if (r)
 		return r;
 	for (i = 0; i < st->nslots; i++)
-		live += st->slots[i] && st->slots[i] != (struct snode *)1;
+		live += st->slots[i] && st->slots[i] != 1;
 	if (c.count != st->nodes || live != st->nodes)
 		return fail(err, errlen, "node count", "/");
 	return 0;
@@ -267,9 +269,11 @@ int store_load_effect(struct store *st, const struct store_effect *e)
 		}
 		/* "/" cannot go: removing it empties it */
 		while (m->first) {
-			if (tree_path(m->first, buf) > XSW_ABS_PATH_MAX)
+			struct snode *k = snode_first(st, m);
+
+			if (tree_path(st, k, buf) > XSW_ABS_PATH_MAX)
 				return -ENAMETOOLONG;
-			tree_delete(st, m->first, buf, NULL, NULL);
+			tree_delete(st, k, buf, NULL, NULL);
 		}
 		return 0;
 	}

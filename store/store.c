@@ -406,7 +406,7 @@ int store_directory(struct store *st, struct store_txn *txn,
 		return err;
 	if (generation)
 		*generation = v.generation;
-	return txn_child_names(txn, &v, names, len);
+	return txn_child_names(st, txn, &v, names, len);
 }
 
 int store_write(struct store *st, struct store_txn *txn,
