@@ -30,8 +30,8 @@ uint64_t store_memory_owned(const struct store *st, uint32_t domid)
 	return m > 0 ? (uint64_t)m : 0;
 }
 
-static void view_of(const struct snode *n, const char *path,
-		    struct store_node_view *v)
+static void view_of(const struct store *st, const struct snode *n,
+		    const char *path, struct store_node_view *v)
 {
 	v->path = path;
 	v->value = snode_value(n);
@@ -39,7 +39,7 @@ static void view_of(const struct snode *n, const char *path,
 	v->perms = snode_perms(n);
 	v->nperms = n->nperms;
 	v->generation = n->generation;
-	v->nchildren = n->nchildren;
+	v->nchildren = tree_nchildren(st, n);
 }
 
 static size_t push(char *buf, size_t len, const struct snode *n)
@@ -80,7 +80,7 @@ int store_walk(const struct store *cst, const char *path, store_walk_fn fn,
 		return -ENOENT;
 	len = tree_path(st, top, buf);
 	for (n = top; n;) {
-		view_of(n, buf, &v);
+		view_of(st, n, buf, &v);
 		r = fn(ctx, &v);
 		if (r)
 			return r;
@@ -165,7 +165,7 @@ static int check_one(void *ctx, const struct store_node_view *v)
 {
 	struct check_ctx *c = ctx;
 	const struct snode *n = tree_find(c->st, v->path, strlen(v->path)), *k;
-	uint32_t nch = 0, clen = 0;
+	uint32_t clen = 0;
 
 	c->count++;
 	if (!n || snode_value(n) != v->value)
@@ -184,10 +184,9 @@ static int check_one(void *ctx, const struct store_node_view *v)
 		    (!k->next && snode_first(c->st, n)->prev != kr))
 			return fail(c->err, c->errlen, "broken child list",
 				    v->path);
-		nch++;
 		clen += k->namelen + 1;
 	}
-	if (nch != n->nchildren || clen != n->childlen)
+	if (clen != n->childlen)
 		return fail(c->err, c->errlen, "child count", v->path);
 	return 0;
 }

@@ -282,9 +282,11 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 {
 	const char *name = parent ? path_basename(path) : "";
 	size_t namelen = strlen(name);
-	struct snode *n = slab_alloc(&st->slab, node_size(nperms, namelen, len));
+	struct snode *n;
 
-	if (!n)
+	if (len > SNODE_LEN_MAX || nperms > SNODE_PERMS_MAX)
+		return -E2BIG;
+	if (!(n = slab_alloc(&st->slab, node_size(nperms, namelen, len))))
 		return -ENOMEM;
 	memset(n, 0, sizeof(*n));
 	n->len = len;
@@ -303,7 +305,6 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 	n->generation = st->generation++;
 	if (parent) {
 		link_last(st, parent, n);
-		parent->nchildren++;
 		parent->childlen += namelen + 1;
 		parent->generation = st->generation++;
 	}
@@ -330,6 +331,8 @@ int tree_set_data(struct store *st, struct snode **np, const void *value,
 	bool was_first = o->parent && PARENT(o)->first == oref;
 	bool only = was_first && !o->next;
 
+	if (len > SNODE_LEN_MAX || nperms > SNODE_PERMS_MAX)
+		return -E2BIG;
 	/* Built aside: value and perms may point into the old node. */
 	n = slab_alloc(&st->slab, node_size(nperms, o->namelen, len));
 	if (!n)
@@ -378,6 +381,15 @@ int tree_set_data(struct store *st, struct snode **np, const void *value,
 	return 0;
 }
 
+unsigned tree_nchildren(const struct store *st, const struct snode *n)
+{
+	unsigned k = 0;
+
+	for (n = FIRST(n); n; n = NEXT(n))
+		k++;
+	return k;
+}
+
 void tree_move_last(struct store *st, struct snode *n)
 {
 	struct snode *p = PARENT(n);
@@ -422,7 +434,6 @@ void tree_delete(struct store *st, struct snode *n, const char *path,
 		struct snode *p = PARENT(n);
 
 		unlink_child(st, n);
-		p->nchildren--;
 		p->childlen -= n->namelen + 1;
 		p->generation = st->generation++;
 	}

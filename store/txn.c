@@ -170,7 +170,7 @@ static int tn_snapshot(const struct store *st, struct snode *m,
 			return -ENOMEM;
 	}
 	tn->childlen = m->childlen;
-	tn->nchildren = m->nchildren;
+	tn->nchildren = tree_nchildren(st, m);
 	tn->generation = m->generation;
 	tn->exists = true;
 	return 0;
