@@ -30,8 +30,8 @@ uint64_t store_memory_owned(const struct store *st, uint32_t domid)
 	return m > 0 ? (uint64_t)m : 0;
 }
 
-static void view_of(const struct snode *n, const char *path,
-		    struct store_node_view *v)
+static void view_of(const struct store *st, const struct snode *n,
+		    const char *path, struct store_node_view *v)
 {
 	v->path = path;
 	v->value = snode_value(n);
@@ -39,7 +39,7 @@ static void view_of(const struct snode *n, const char *path,
 	v->perms = snode_perms(n);
 	v->nperms = n->nperms;
 	v->generation = n->generation;
-	v->nchildren = n->nchildren;
+	v->nchildren = tree_nchildren(st, n);
 }
 
 static size_t push(char *buf, size_t len, const struct snode *n)
@@ -78,25 +78,25 @@ int store_walk(const struct store *cst, const char *path, store_walk_fn fn,
 
 	if (!top)
 		return -ENOENT;
-	len = tree_path(top, buf);
+	len = tree_path(st, top, buf);
 	for (n = top; n;) {
-		view_of(n, buf, &v);
+		view_of(st, n, buf, &v);
 		r = fn(ctx, &v);
 		if (r)
 			return r;
 		if (n->first) {
-			n = n->first;
+			n = snode_first(st, n);
 			len = push(buf, len, n);
 			continue;
 		}
 		while (n != top && !n->next) {
 			len = pop(buf, len, n);
-			n = n->parent;
+			n = snode_parent(st, n);
 		}
 		if (n == top)
 			break;
 		len = pop(buf, len, n);
-		n = n->next;
+		n = snode_next(st, n);
 		len = push(buf, len, n);
 	}
 	return 0;
@@ -165,7 +165,7 @@ static int check_one(void *ctx, const struct store_node_view *v)
 {
 	struct check_ctx *c = ctx;
 	const struct snode *n = tree_find(c->st, v->path, strlen(v->path)), *k;
-	uint32_t nch = 0, clen = 0;
+	uint32_t clen = 0;
 
 	c->count++;
 	if (!n || snode_value(n) != v->value)
@@ -173,19 +173,20 @@ static int check_one(void *ctx, const struct store_node_view *v)
 	if (!n->nperms)
 		return fail(c->err, c->errlen, "no permissions", v->path);
 	recount(c, n, strlen(v->path));
-	for (k = n->first; k; k = k->next) {
-		if (k->parent != n || !k->namelen ||
+	for (k = snode_first(c->st, n); k; k = snode_next(c->st, k)) {
+		uint32_t kr = snode_ref(c->st, k);
+
+		if (snode_parent(c->st, k) != n || !k->namelen ||
 		    memchr(snode_name(k), '/', k->namelen))
 			return fail(c->err, c->errlen, "misplaced child",
 				    v->path);
-		if ((k->next && k->next->prev != k) ||
-		    (!k->next && n->first->prev != k))
+		if ((k->next && snode_next(c->st, k)->prev != kr) ||
+		    (!k->next && snode_first(c->st, n)->prev != kr))
 			return fail(c->err, c->errlen, "broken child list",
 				    v->path);
-		nch++;
 		clen += k->namelen + 1;
 	}
-	if (nch != n->nchildren || clen != n->childlen)
+	if (clen != n->childlen)
 		return fail(c->err, c->errlen, "child count", v->path);
 	return 0;
 }
@@ -206,7 +207,7 @@ int store_check(const struct store *st, char *err, size_t errlen)
 	if (r)
 		return r;
 	for (i = 0; i < st->nslots; i++)
-		live += st->slots[i] && st->slots[i] != (struct snode *)1;
+		live += st->slots[i] && st->slots[i] != 1;
 	if (c.count != st->nodes || live != st->nodes)
 		return fail(err, errlen, "node count", "/");
 	return 0;
@@ -267,9 +268,11 @@ int store_load_effect(struct store *st, const struct store_effect *e)
 		}
 		/* "/" cannot go: removing it empties it */
 		while (m->first) {
-			if (tree_path(m->first, buf) > XSW_ABS_PATH_MAX)
+			struct snode *k = snode_first(st, m);
+
+			if (tree_path(st, k, buf) > XSW_ABS_PATH_MAX)
 				return -ENAMETOOLONG;
-			tree_delete(st, m->first, buf, NULL, NULL);
+			tree_delete(st, k, buf, NULL, NULL);
 		}
 		return 0;
 	}

@@ -1,4 +1,5 @@
-/* slab.c - size-class pages for the store's nodes (slab.h). */
+/* slab.c - size-class pages and 32-bit references for the store's nodes
+ * (slab.h). */
 #include "slab.h"
 
 #include <stdbool.h>
@@ -18,8 +19,80 @@ struct slab_page {
 	uint32_t used;                   /* slots allocated */
 	uint32_t bump;                   /* offset of the first never used */
 	uint32_t size;                   /* of a slot */
+	uint32_t id;                     /* in s->table */
 	bool listed;
 };
+
+/* A large block: malloc'd with this before it. */
+struct slab_big {
+	uint64_t id;
+};
+
+/* Takes a table id for obj (never 0); 0 when the table is full. */
+static uint32_t id_take(struct slab *s, void *obj)
+{
+	uint32_t id = s->free_id;
+
+	if (id) {
+		s->free_id = (uint32_t)(s->table[id] >> 1);
+	} else {
+		if (!s->ntable)
+			s->ntable = 1; /* id 0: reference 0 is NULL */
+		if (s->ntable >= SLAB_IDS)
+			return 0;
+		if (s->ntable >= s->capt) {
+			uint32_t cap = s->capt ? s->capt * 2 : 64;
+			uintptr_t *t = realloc(s->table, cap * sizeof(*t));
+
+			if (!t)
+				return 0;
+			s->table = t;
+			s->capt = cap;
+		}
+		id = s->ntable++;
+	}
+	s->table[id] = (uintptr_t)obj;
+	return id;
+}
+
+static void id_give(struct slab *s, uint32_t id)
+{
+	s->table[id] = ((uintptr_t)s->free_id << 1) | 1;
+	s->free_id = id;
+}
+
+uint32_t slab_ref(const struct slab *s, const void *slot, size_t size)
+{
+	(void)s;
+	if (size > SLAB_MAX)
+		return (uint32_t)(((const struct slab_big *)slot - 1)->id
+				  << SLAB_OFF_BITS);
+	const struct slab_page *p = (const struct slab_page *)(
+		(uintptr_t)slot & ~(uintptr_t)(PAGE_SIZE - 1));
+	return (p->id << SLAB_OFF_BITS) |
+	       (uint32_t)(((uintptr_t)slot - (uintptr_t)p) >> 3);
+}
+
+static void *big_alloc(struct slab *s, size_t size)
+{
+	struct slab_big *b = malloc(sizeof(*b) + size);
+
+	if (!b)
+		return NULL;
+	if (!(b->id = id_take(s, b + 1))) {
+		free(b);
+		return NULL;
+	}
+	return b + 1;
+}
+
+static void big_free(struct slab *s, void *slot)
+{
+	struct slab_big *b = (struct slab_big *)slot - 1;
+
+	id_give(s, (uint32_t)b->id);
+	free(b);
+}
 
 static void avail_add(struct slab *s, struct slab_page *p, unsigned cls)
 {
@@ -55,6 +128,10 @@ static struct slab_page *page_new(struct slab *s, uint32_t size)
 		munmap(m, head);
 	munmap((char *)a + PAGE_SIZE, PAGE_SIZE - head);
 	struct slab_page *p = (struct slab_page *)a;
+	if (!(p->id = id_take(s, p))) {
+		munmap(p, PAGE_SIZE);
+		return NULL;
+	}
 	p->free = NULL;
 	p->used = 0;
 	p->bump = PAGE_HDR;
@@ -77,6 +154,7 @@ static void page_drop(struct slab *s, struct slab_page *p)
 	if (p->anext)
 		p->anext->aprev = p->aprev;
 	s->pages--;
+	id_give(s, p->id);
 	munmap(p, PAGE_SIZE);
 }
 
@@ -88,7 +166,7 @@ static bool page_full(const struct slab_page *p)
 void *slab_alloc(struct slab *s, size_t size)
 {
 	if (size > SLAB_MAX)
-		return malloc(size);
+		return big_alloc(s, size);
 	unsigned cls = size ? (unsigned)((size + 7) / 8) - 1 : 0;
 	struct slab_page *p = s->avail[cls];
 	void *slot;
@@ -115,7 +193,7 @@ void slab_free(struct slab *s, void *slot, size_t size)
 	if (!slot)
 		return;
 	if (size > SLAB_MAX) {
-		free(slot);
+		big_free(s, slot);
 		return;
 	}
 	unsigned cls = size ? (unsigned)((size + 7) / 8) - 1 : 0;
@@ -148,4 +226,11 @@ void slab_fini(struct slab *s)
 		page_drop(s, s->all);
 	for (unsigned c = 0; c < SLAB_CLASSES; c++)
 		s->avail[c] = NULL;
+	/* Large blocks still allocated: every used id is one now. */
+	for (uint32_t id = 1; id < s->ntable; id++)
+		if (!(s->table[id] & 1))
+			free((struct slab_big *)s->table[id] - 1);
+	free(s->table);
+	s->table = NULL;
+	s->ntable = s->capt = s->free_id = 0;
 }

@@ -107,7 +107,7 @@ static void view_main(struct snode *n, const char *path, struct nview *v)
 	v->perms = snode_perms(n);
 	v->nperms = n->nperms;
 	v->generation = n->generation;
-	v->nchildren = n->nchildren;
+	v->nchildren = 0; /* counted by store_read, the one user */
 	v->childlen = n->childlen;
 	v->main = n;
 }
@@ -390,7 +390,7 @@ int store_read(struct store *st, struct store_txn *txn,
 	out->perms = v.perms;
 	out->nperms = v.nperms;
 	out->generation = v.generation;
-	out->nchildren = v.nchildren;
+	out->nchildren = v.main ? tree_nchildren(st, v.main) : v.nchildren;
 	return 0;
 }
 
@@ -406,7 +406,7 @@ int store_directory(struct store *st, struct store_txn *txn,
 		return err;
 	if (generation)
 		*generation = v.generation;
-	return txn_child_names(txn, &v, names, len);
+	return txn_child_names(st, txn, &v, names, len);
 }
 
 int store_write(struct store *st, struct store_txn *txn,

@@ -13,7 +13,12 @@
 
 #include "internal.h"
 
-#define TOMB ((struct snode *)1)
+#define TOMB 1u
+#define PARENT(n) snode_parent(st, n)
+#define FIRST(n) snode_first(st, n)
+#define NEXT(n) snode_next(st, n)
+#define PREV(n) snode_at(st, (n)->prev)
+#define REF(n) snode_ref(st, n)
 
 const char *path_basename(const char *path)
 {
@@ -52,7 +57,8 @@ static uint64_t hash_path(const char *p, size_t len)
 }
 
 /* Does node n have this full path? Compared name by name, leaf first. */
-static bool path_is(const struct snode *n, const char *path, size_t len)
+static bool path_is(const struct store *st, const struct snode *n,
+		    const char *path, size_t len)
 {
 	while (n->parent) {
 		if (len < (size_t)n->namelen + 1 ||
@@ -60,12 +66,12 @@ static bool path_is(const struct snode *n, const char *path, size_t len)
 		    memcmp(path + len - n->namelen, snode_name(n), n->namelen))
 			return false;
 		len -= n->namelen + 1;
-		n = n->parent;
+		n = PARENT(n);
 	}
 	return len == 0 || (len == 1 && path[0] == '/');
 }
 
-size_t tree_path(const struct snode *n, char *buf)
+size_t tree_path(const struct store *st, const struct snode *n, char *buf)
 {
 	const struct snode *c;
 	size_t len = 0, pos;
@@ -75,10 +81,10 @@ size_t tree_path(const struct snode *n, char *buf)
 		buf[1] = '\0';
 		return 1;
 	}
-	for (c = n; c->parent; c = c->parent)
+	for (c = n; c->parent; c = PARENT(c))
 		len += c->namelen + 1;
 	buf[len] = '\0';
-	for (c = n, pos = len; c->parent; c = c->parent) {
+	for (c = n, pos = len; c->parent; c = PARENT(c)) {
 		pos -= c->namelen;
 		memcpy(buf + pos, snode_name(c), c->namelen);
 		buf[--pos] = '/';
@@ -89,18 +95,20 @@ size_t tree_path(const struct snode *n, char *buf)
 struct snode *tree_find(const struct store *st, const char *path, size_t len)
 {
 	size_t mask = st->nslots - 1, i;
-	struct snode *n;
+	uint32_t r;
 
 	if (!st->nslots)
 		return NULL;
-	for (i = hash_path(path, len) & mask; (n = st->slots[i]); i = (i + 1) & mask)
-		if (n != TOMB && path_is(n, path, len))
+	for (i = hash_path(path, len) & mask; (r = st->slots[i]); i = (i + 1) & mask) {
+		struct snode *n = snode_at(st, r);
+
+		if (r != TOMB && path_is(st, n, path, len))
 			return n;
+	}
 	return NULL;
 }
 
-static void slot_put(struct snode **slots, size_t nslots, struct snode *n,
-		     uint64_t h)
+static void slot_put(uint32_t *slots, size_t nslots, uint32_t n, uint64_t h)
 {
 	size_t mask = nslots - 1, i = h & mask;
 
@@ -112,31 +120,32 @@ static void slot_put(struct snode **slots, size_t nslots, struct snode *n,
 /* Rebuilds the index at a new size; hashes come from a walk of the tree. */
 static int index_rebuild(struct store *st, size_t nslots)
 {
-	struct snode **slots = calloc(nslots, sizeof(*slots)), *n;
+	uint32_t *slots = calloc(nslots, sizeof(*slots));
+	struct snode *n;
 	char *buf = st->pathbuf;
 	size_t len;
 
 	if (!slots)
 		return -ENOMEM;
 	if (st->root) {
-		slot_put(slots, nslots, st->root, hash_path("/", 1));
+		slot_put(slots, nslots, REF(st->root), hash_path("/", 1));
 		len = 0;
-		for (n = st->root->first; n;) {
+		for (n = FIRST(st->root); n;) {
 			buf[len] = '/';
 			memcpy(buf + len + 1, snode_name(n), n->namelen);
 			len += n->namelen + 1;
-			slot_put(slots, nslots, n, hash_path(buf, len));
+			slot_put(slots, nslots, REF(n), hash_path(buf, len));
 			if (n->first) {
-				n = n->first;
+				n = FIRST(n);
 				continue;
 			}
 			while (n && !n->next) {
 				len -= n->namelen + 1;
-				n = n->parent->parent ? n->parent : NULL;
+				n = PARENT(n)->parent ? PARENT(n) : NULL;
 			}
 			if (n) {
 				len -= n->namelen + 1;
-				n = n->next;
+				n = NEXT(n);
 			}
 		}
 	}
@@ -159,18 +168,19 @@ static int index_add(struct store *st, struct snode *n, const char *path,
 		if (index_rebuild(st, ns))
 			return -ENOMEM;
 	}
-	slot_put(st->slots, st->nslots, n, hash_path(path, len));
+	slot_put(st->slots, st->nslots, REF(n), hash_path(path, len));
 	st->nfilled++;
 	return 0;
 }
 
-static struct snode **index_slot(const struct store *st, const struct snode *n,
-				 const char *path, size_t len)
+static uint32_t *index_slot(const struct store *st, const struct snode *n,
+			    const char *path, size_t len)
 {
 	size_t mask = st->nslots - 1, i;
+	uint32_t r = REF(n);
 
 	for (i = hash_path(path, len) & mask; st->slots[i]; i = (i + 1) & mask)
-		if (st->slots[i] == n)
+		if (st->slots[i] == r)
 			return &st->slots[i];
 	return NULL;
 }
@@ -219,17 +229,11 @@ static int64_t snode_mem(const struct snode *n, size_t pathlen)
 					  n->len);
 }
 
-static size_t node_size(size_t nperms, size_t namelen, size_t len);
+#define node_size snode_size_of
 
 static void node_free(struct store *st, struct snode *n)
 {
 	slab_free(&st->slab, n, node_size(n->nperms, n->namelen, n->len));
-}
-
-static size_t node_size(size_t nperms, size_t namelen, size_t len)
-{
-	return sizeof(struct snode) + nperms * sizeof(struct xsw_perm) +
-	       namelen + 1 + len;
 }
 
 static void bytes_account(struct store *st, const struct snode *n, int sign)
@@ -240,32 +244,36 @@ static void bytes_account(struct store *st, const struct snode *n, int sign)
 }
 
 /* Links n as the last child of p (first->prev is the last child). */
-static void link_last(struct snode *p, struct snode *n)
+static void link_last(struct store *st, struct snode *p, struct snode *n)
 {
-	n->next = NULL;
-	if (!p->first) {
-		p->first = n;
-		n->prev = n;
+	uint32_t r = REF(n);
+	struct snode *f = FIRST(p);
+
+	n->next = 0;
+	if (!f) {
+		p->first = r;
+		n->prev = r;
 		return;
 	}
-	n->prev = p->first->prev;
-	p->first->prev->next = n;
-	p->first->prev = n;
+	n->prev = f->prev;
+	PREV(f)->next = r;
+	f->prev = r;
 }
 
-static void unlink_child(struct snode *n)
+static void unlink_child(struct store *st, struct snode *n)
 {
-	struct snode *p = n->parent;
+	struct snode *p = PARENT(n);
+	uint32_t r = REF(n);
 
-	if (p->first == n)
+	if (p->first == r)
 		p->first = n->next;
 	else
-		n->prev->next = n->next;
+		PREV(n)->next = n->next;
 	if (n->next)
-		n->next->prev = n->prev;
+		NEXT(n)->prev = n->prev;
 	else if (p->first)
-		p->first->prev = n->prev;
-	n->prev = n->next = NULL;
+		FIRST(p)->prev = n->prev;
+	n->prev = n->next = 0;
 }
 
 int tree_create(struct store *st, struct snode *parent, const char *path,
@@ -274,9 +282,11 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 {
 	const char *name = parent ? path_basename(path) : "";
 	size_t namelen = strlen(name);
-	struct snode *n = slab_alloc(&st->slab, node_size(nperms, namelen, len));
+	struct snode *n;
 
-	if (!n)
+	if (len > SNODE_LEN_MAX || nperms > SNODE_PERMS_MAX)
+		return -E2BIG;
+	if (!(n = slab_alloc(&st->slab, node_size(nperms, namelen, len))))
 		return -ENOMEM;
 	memset(n, 0, sizeof(*n));
 	n->len = len;
@@ -286,7 +296,7 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 	memcpy((char *)snode_name(n), name, namelen + 1);
 	if (len)
 		memcpy((char *)snode_value(n), value, len);
-	n->parent = parent;
+	n->parent = REF(parent);
 	if (index_add(st, n, path, strlen(path))) {
 		node_free(st, n);
 		return -ENOMEM;
@@ -294,8 +304,7 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 	st->nodes++;
 	n->generation = st->generation++;
 	if (parent) {
-		link_last(parent, n);
-		parent->nchildren++;
+		link_last(st, parent, n);
 		parent->childlen += namelen + 1;
 		parent->generation = st->generation++;
 	}
@@ -315,12 +324,15 @@ void tree_touch(struct store *st, struct snode *n)
 int tree_set_data(struct store *st, struct snode **np, const void *value,
 		  uint32_t len, const struct xsw_perm *perms, unsigned nperms)
 {
-	struct snode *o = *np, *n, *c, **slot;
+	struct snode *o = *np, *n, *c;
+	uint32_t *slot, oref = REF(o), r;
 	char path[XSW_ABS_PATH_MAX + 2];
-	size_t plen = tree_path(o, path);
-	bool was_first = o->parent && o->parent->first == o;
+	size_t plen = tree_path(st, o, path);
+	bool was_first = o->parent && PARENT(o)->first == oref;
 	bool only = was_first && !o->next;
 
+	if (len > SNODE_LEN_MAX || nperms > SNODE_PERMS_MAX)
+		return -E2BIG;
 	/* Built aside: value and perms may point into the old node. */
 	n = slab_alloc(&st->slab, node_size(nperms, o->namelen, len));
 	if (!n)
@@ -337,26 +349,26 @@ int tree_set_data(struct store *st, struct snode **np, const void *value,
 	memcpy((char *)snode_name(n), snode_name(o), o->namelen + 1);
 	if (len)
 		memcpy((char *)snode_value(n), value, len);
-	*slot = n;
-	/* Everything that pointed at the old node now points here. */
+	*slot = r = REF(n);
+	/* Everything that referenced the old node now references this one. */
 	if (!n->parent)
 		st->root = n;
 	else if (only)
-		n->prev = n;
+		n->prev = r;
 	else {
 		if (was_first)
-			n->parent->first = n;
+			PARENT(n)->first = r;
 		else
-			n->prev->next = n;
+			PREV(n)->next = r;
 		if (n->next)
-			n->next->prev = n;
+			NEXT(n)->prev = r;
 		else
-			n->parent->first->prev = n;
+			FIRST(PARENT(n))->prev = r;
 	}
-	for (c = n->first; c; c = c->next)
-		c->parent = n;
+	for (c = FIRST(n); c; c = NEXT(c))
+		c->parent = r;
 	if (only)
-		n->parent->first = n;
+		PARENT(n)->first = r;
 	bytes_account(st, o, -1);
 	if (o->nperms)
 		owner_add(st, snode_perms(o)[0].domid, -1, -snode_mem(o, plen));
@@ -369,20 +381,29 @@ int tree_set_data(struct store *st, struct snode **np, const void *value,
 	return 0;
 }
 
-void tree_move_last(struct snode *n)
+unsigned tree_nchildren(const struct store *st, const struct snode *n)
 {
-	struct snode *p = n->parent;
+	unsigned k = 0;
+
+	for (n = FIRST(n); n; n = NEXT(n))
+		k++;
+	return k;
+}
+
+void tree_move_last(struct store *st, struct snode *n)
+{
+	struct snode *p = PARENT(n);
 
 	if (!p || !n->next)
 		return;
-	unlink_child(n);
-	link_last(p, n);
+	unlink_child(st, n);
+	link_last(st, p, n);
 }
 
 static void free_one(struct store *st, struct snode *n, const char *path,
 		     size_t len)
 {
-	struct snode **slot = index_slot(st, n, path, len);
+	uint32_t *slot = index_slot(st, n, path, len);
 
 	if (slot)
 		*slot = TOMB;
@@ -410,16 +431,17 @@ void tree_delete(struct store *st, struct snode *n, const char *path,
 	size_t len = strlen(path), nl;
 
 	if (n->parent) {
-		unlink_child(n);
-		n->parent->nchildren--;
-		n->parent->childlen -= n->namelen + 1;
-		n->parent->generation = st->generation++;
+		struct snode *p = PARENT(n);
+
+		unlink_child(st, n);
+		p->childlen -= n->namelen + 1;
+		p->generation = st->generation++;
 	}
 	memmove(buf, path, len + 1);
 	/* Post-order without recursion, keeping the current path in buf. */
 	for (;;) {
 		while (cur->first) {
-			cur = cur->first;
+			cur = FIRST(cur);
 			len = path_push(buf, len, cur);
 		}
 		if (ev)
@@ -428,10 +450,10 @@ void tree_delete(struct store *st, struct snode *n, const char *path,
 			free_one(st, cur, buf, len);
 			return;
 		}
-		parent = cur->parent;
-		next = cur->next;
+		parent = PARENT(cur);
+		next = NEXT(cur);
 		nl = cur->namelen;
-		parent->first = next;
+		parent->first = cur->next;
 		if (next)
 			next->prev = cur->prev;
 		free_one(st, cur, buf, len);
@@ -454,10 +476,10 @@ void tree_free_all(struct store *st)
 	/* Post-order through the links; no index needed. */
 	while (n) {
 		while (n->first)
-			n = n->first;
-		next = n->next ? n->next : n->parent;
+			n = FIRST(n);
+		next = n->next ? NEXT(n) : PARENT(n);
 		if (n->parent)
-			n->parent->first = n->next;
+			PARENT(n)->first = n->next;
 		node_free(st, n);
 		n = next;
 	}

@@ -110,7 +110,8 @@ static void view_tn(const struct tnode *tn, struct nview *v)
 	v->tn = (struct tnode *)tn;
 }
 
-static int names_of_main(const struct snode *m, char **names, size_t *len)
+static int names_of_main(const struct store *st, const struct snode *m,
+			 char **names, size_t *len)
 {
 	size_t off = 0;
 	char *buf = malloc(m->childlen ? m->childlen : 1);
@@ -118,7 +119,7 @@ static int names_of_main(const struct snode *m, char **names, size_t *len)
 
 	if (!buf)
 		return -ENOMEM;
-	for (c = m->first; c; c = c->next) {
+	for (c = snode_first(st, m); c; c = snode_next(st, c)) {
 		memcpy(buf + off, snode_name(c), c->namelen + 1);
 		off += c->namelen + 1;
 	}
@@ -127,14 +128,14 @@ static int names_of_main(const struct snode *m, char **names, size_t *len)
 	return 0;
 }
 
-int txn_child_names(struct store_txn *t, const struct nview *v, char **names,
-		    size_t *len)
+int txn_child_names(const struct store *st, struct store_txn *t,
+		    const struct nview *v, char **names, size_t *len)
 {
 	char *buf;
 
 	(void)t;
 	if (v->main)
-		return names_of_main(v->main, names, len);
+		return names_of_main(st, v->main, names, len);
 	buf = malloc(v->childlen ? v->childlen : 1);
 	if (!buf)
 		return -ENOMEM;
@@ -146,7 +147,8 @@ int txn_child_names(struct store_txn *t, const struct nview *v, char **names,
 }
 
 /* A node's state at the transaction's first access of it. */
-static int tn_snapshot(struct snode *m, struct tnode *tn)
+static int tn_snapshot(const struct store *st, struct snode *m,
+		       struct tnode *tn)
 {
 	size_t l;
 
@@ -164,11 +166,11 @@ static int tn_snapshot(struct snode *m, struct tnode *tn)
 	if (m->childlen) {
 		size_t cl;
 
-		if (names_of_main(m, &tn->children, &cl))
+		if (names_of_main(st, m, &tn->children, &cl))
 			return -ENOMEM;
 	}
 	tn->childlen = m->childlen;
-	tn->nchildren = m->nchildren;
+	tn->nchildren = tree_nchildren(st, m);
 	tn->generation = m->generation;
 	tn->exists = true;
 	return 0;
@@ -196,7 +198,7 @@ static struct tnode *tn_access(struct store *st, struct store_txn *t,
 		return NULL;
 	}
 	tn = tn_new(path, len);
-	if (!tn || tn_snapshot(tree_find(st, path, len), tn)) {
+	if (!tn || tn_snapshot(st, tree_find(st, path, len), tn)) {
 		if (tn)
 			tn_free(tn);
 		txn_fail(t, -ENOMEM);
@@ -330,7 +332,7 @@ static int rm_sub(struct store *st, struct store_txn *t, const char *path,
 		return err;
 	if (!v.exists)
 		return 0;
-	err = txn_child_names(t, &v, &names, &len);
+	err = txn_child_names(st, t, &v, &names, &len);
 	if (err)
 		return err;
 	/* No name is longer than the whole list. */
@@ -580,7 +582,7 @@ static void reorder_children(struct store *st, const struct tnode *tn)
 		memcpy(buf + base, tn->children + off, l);
 		c = tree_find(st, buf, base + l);
 		if (c)
-			tree_move_last(c);
+			tree_move_last(st, c);
 	}
 }
 

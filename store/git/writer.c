@@ -12,8 +12,11 @@
 /*
  * Publish early when this many objects wait: each costs about 56 bytes
  * of index entry until then (a 100k-node fill reached 200000 objects).
+ * A little under 65 536, the size of the pack's entry list and half its
+ * hash set: the objects of the commit that crosses the limit then fit,
+ * where going past it doubled both (the set, 2 MiB, all resident).
  */
-#define PENDING_OBJECTS_MAX 65536u
+#define PENDING_OBJECTS_MAX 61440u
 /*
  * ... or when the pack being built (in its file, not in memory) reaches
  * this many bytes: a smaller pack leaves wide directories without a delta

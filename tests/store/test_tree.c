@@ -271,3 +271,29 @@ Test(tree, rewrite_root_and_directories)
 	cr_assert_str_eq(perms("/tool/xenstored/k"), "n0");
 	cr_assert_str_eq(perms("/"), "r0,b5");
 }
+
+/* Values past the node header's length field are refused, not cut. */
+Test(tree, oversized_value_refused)
+{
+	size_t big = (1u << 20) + 1;
+	char *v = calloc(1, big);
+	struct store_node_view view;
+
+	cr_assert_not_null(v);
+	cr_assert_eq(store_write(st, NULL, &dom0, "/big", v, big), -E2BIG);
+	cr_assert_eq(store_read(st, NULL, &dom0, "/big", &view), -ENOENT);
+	cr_assert_eq(wr(NULL, &dom0, "/big", "x"), 0);
+	cr_assert_eq(store_write(st, NULL, &dom0, "/big", v, big), -E2BIG);
+	cr_assert_str_eq(val("/big"), "x");
+	/* a large node (malloc'd, not in a size class) keeps its links */
+	cr_assert_eq(store_write(st, NULL, &dom0, "/big", v, 4000), 0);
+	cr_assert_eq(wr(NULL, &dom0, "/big/kid", "y"), 0);
+	cr_assert_eq(store_write(st, NULL, &dom0, "/big", v, 3000), 0);
+	cr_assert_str_eq(dir(NULL, &dom0, "/big"), "kid");
+	cr_assert_str_eq(val("/big/kid"), "y");
+	cr_assert_eq(store_read(st, NULL, &dom0, "/big", &view), 0);
+	cr_assert_eq(view.len, 3000);
+	cr_assert_eq(view.nchildren, 1);
+	cr_assert_eq(store_check(st, NULL, 0), 0);
+	free(v);
+}
