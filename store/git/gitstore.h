@@ -55,6 +55,11 @@ struct gitstore_options {
 	 * existing one is still read; docs/STORE-FORMAT.md).
 	 */
 	uint64_t checkpoint_bytes;
+	/*
+	 * Tests: recovery reads the checkpoint pack through libgit2 too,
+	 * instead of straight from the file (the two must agree).
+	 */
+	bool load_no_raw;
 };
 
 #define GITSTORE_CHECKPOINT_OFF UINT64_MAX
