@@ -2,12 +2,14 @@
  * recover_load.c - reading the tree at Git's head for recovery.
  *
  * The only start-up cost that grows with the tree: every node is a Git
- * tree plus a .value blob. Objects are read raw from an object database
- * that searches the checkpoint pack first (checkpoint.h; no parsed objects, no writer's mirror: that one loads lazily, when a
- * commit reaches a node), and the first wide directory's second half is
- * read by a second thread with its own object database, into a buffer
- * that is handed on after the first half, so the order stays parents
- * first, children in creation order.
+ * tree plus a .value blob. Objects of the checkpoint pack (checkpoint.h)
+ * are read straight from the mapped file (ckpt_read.h), the few written
+ * since from an object database (no parsed objects, no writer's mirror:
+ * that one loads lazily, when a commit reaches a node). The first wide
+ * directory's second half is read by a second thread with its own
+ * object database and inflate state, into a buffer that is handed on
+ * after the first half, so the order stays parents first, children in
+ * creation order.
  */
 #include "ckpt_read.h"
 #include "gitstore_int.h"
