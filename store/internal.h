@@ -12,6 +12,7 @@
 #include <uthash.h>
 
 #include "../protocol/wire.h"
+#include "slab.h"
 #include "store.h"
 
 #define STORE_NO_GEN UINT64_MAX
@@ -21,7 +22,7 @@
 #define STORE_NODE_HDR 24u
 
 /*
- * One allocation per node: this header, then perms[nperms], the node's own
+ * One slot per node (slab.h): this header, then perms[nperms], the node's own
  * name (NUL-terminated), then len value bytes. Full paths are not stored
  * (they are rebuilt from parents when needed), which keeps 100k nodes
  * below cxenstored's memory. A change of value or perms reallocates the
@@ -90,6 +91,7 @@ struct store {
 	struct commit_buf cb;
 	store_limits_fn lim_fn;
 	void *lim_ctx;
+	struct slab slab; /* the nodes */
 	store_memory_fn mem_fn;
 	void *mem_ctx;
 };

@@ -219,6 +219,13 @@ static int64_t snode_mem(const struct snode *n, size_t pathlen)
 					  n->len);
 }
 
+static size_t node_size(size_t nperms, size_t namelen, size_t len);
+
+static void node_free(struct store *st, struct snode *n)
+{
+	slab_free(&st->slab, n, node_size(n->nperms, n->namelen, n->len));
+}
+
 static size_t node_size(size_t nperms, size_t namelen, size_t len)
 {
 	return sizeof(struct snode) + nperms * sizeof(struct xsw_perm) +
@@ -267,7 +274,7 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 {
 	const char *name = parent ? path_basename(path) : "";
 	size_t namelen = strlen(name);
-	struct snode *n = malloc(node_size(nperms, namelen, len));
+	struct snode *n = slab_alloc(&st->slab, node_size(nperms, namelen, len));
 
 	if (!n)
 		return -ENOMEM;
@@ -281,7 +288,7 @@ int tree_create(struct store *st, struct snode *parent, const char *path,
 		memcpy((char *)snode_value(n), value, len);
 	n->parent = parent;
 	if (index_add(st, n, path, strlen(path))) {
-		free(n);
+		node_free(st, n);
 		return -ENOMEM;
 	}
 	st->nodes++;
@@ -315,12 +322,12 @@ int tree_set_data(struct store *st, struct snode **np, const void *value,
 	bool only = was_first && !o->next;
 
 	/* Built aside: value and perms may point into the old node. */
-	n = malloc(node_size(nperms, o->namelen, len));
+	n = slab_alloc(&st->slab, node_size(nperms, o->namelen, len));
 	if (!n)
 		return -ENOMEM;
 	slot = index_slot(st, o, path, plen);
 	if (!slot) {
-		free(n);
+		slab_free(&st->slab, n, node_size(nperms, o->namelen, len));
 		return -EIO;
 	}
 	*n = *o;
@@ -353,7 +360,7 @@ int tree_set_data(struct store *st, struct snode **np, const void *value,
 	bytes_account(st, o, -1);
 	if (o->nperms)
 		owner_add(st, snode_perms(o)[0].domid, -1, -snode_mem(o, plen));
-	free(o);
+	node_free(st, o);
 	n->generation = st->generation++;
 	bytes_account(st, n, 1);
 	if (nperms)
@@ -383,7 +390,7 @@ static void free_one(struct store *st, struct snode *n, const char *path,
 	bytes_account(st, n, -1);
 	if (n->nperms)
 		owner_add(st, snode_perms(n)[0].domid, -1, -snode_mem(n, len));
-	free(n);
+	node_free(st, n);
 }
 
 static size_t path_push(char *buf, size_t len, const struct snode *n)
@@ -451,9 +458,10 @@ void tree_free_all(struct store *st)
 		next = n->next ? n->next : n->parent;
 		if (n->parent)
 			n->parent->first = n->next;
-		free(n);
+		node_free(st, n);
 		n = next;
 	}
+	slab_fini(&st->slab);
 	free(st->slots);
 	st->slots = NULL;
 	st->nslots = st->nfilled = 0;

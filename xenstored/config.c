@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "wrl.h"
 
 #define XSD_DEFAULT_RUNDIR "/run/xenstored"
 #define XSD_DEFAULT_STORE "/var/lib/xenstored"
@@ -58,6 +59,11 @@ static void usage(FILE *f)
 "                           name CONTROL quota lists\n"
 "  -q, --quota-soft WHAT=NB memory\n"
 "  -w, --timeout WHAT=SECS  accepted for compatibility, ignored\n"
+"      --write-rate RATE[,DBURST[,GBURST]]\n"
+"                           write rate limit of unprivileged domains while\n"
+"                           transactions are open: RATE writes/s shared by\n"
+"                           all domains, DBURST per domain, GBURST shared\n"
+"                           (default 200,10,1000 as cxenstored; 0: off)\n"
 "  -R, -I, -K               accepted for compatibility, ignored\n"
 "      --socket PATH        listen on PATH (wins over $XENSTORED_PATH and\n"
 "                           $XENSTORED_RUNDIR/socket; default\n"
@@ -127,6 +133,31 @@ static int parse_what(struct xsd_config *cfg, const char *arg, bool soft)
 	return 0;
 }
 
+/* RATE[,DBURST[,GBURST]]: the bursts not given keep their value */
+static int parse_write_rate(struct xsd_config *cfg, const char *arg)
+{
+	uint32_t *dst[3] = { &cfg->wrl_rate, &cfg->wrl_dburst, &cfg->wrl_gburst };
+	char buf[64], *tok, *save = NULL;
+	int i = 0;
+
+	if (strlen(arg) >= sizeof(buf)) {
+		fprintf(stderr, "xenstored: bad --write-rate: %s\n", arg);
+		return -EINVAL;
+	}
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (i == 3 || parse_num("--write-rate", tok, dst[i]))
+			return -EINVAL;
+		i++;
+	}
+	if (!i) {
+		fprintf(stderr, "xenstored: bad --write-rate: %s\n", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int set_str(char **dst, const char *s)
 {
 	free(*dst);
@@ -135,7 +166,7 @@ static int set_str(char **dst, const char *s)
 }
 
 enum { OPT_SOCKET = 256, OPT_STORE, OPT_NO_PERSIST, OPT_VERSION, OPT_BACKEND,
-       OPT_FSYNC, OPT_BOOT_ID, OPT_CHECKPOINT };
+       OPT_FSYNC, OPT_BOOT_ID, OPT_WRITE_RATE, OPT_CHECKPOINT };
 
 int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 {
@@ -169,6 +200,7 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		{ "backend", required_argument, NULL, OPT_BACKEND },
 		{ "fsync", required_argument, NULL, OPT_FSYNC },
 		{ "boot-id-file", required_argument, NULL, OPT_BOOT_ID },
+		{ "write-rate", required_argument, NULL, OPT_WRITE_RATE },
 		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -178,6 +210,9 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 	memset(cfg, 0, sizeof(*cfg));
 	memcpy(cfg->quota, quota_default, sizeof(cfg->quota));
 	cfg->soft_memory = 2097152;
+	cfg->wrl_rate = XSD_WRL_RATE;
+	cfg->wrl_dburst = XSD_WRL_DBURST;
+	cfg->wrl_gburst = XSD_WRL_GBURST;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "DE:F:HNPS:t:A:M:Q:q:w:T:RVW:KI::e:m:p:",
@@ -205,6 +240,7 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		case OPT_BACKEND: r = set_str(&cfg->backend, optarg); break;
 		case OPT_FSYNC: r = set_str(&cfg->fsync, optarg); break;
 		case OPT_BOOT_ID: r = set_str(&cfg->boot_id_file, optarg); break;
+		case OPT_WRITE_RATE: r = parse_write_rate(cfg, optarg); break;
 		case OPT_CHECKPOINT: r = set_str(&cfg->checkpoint, optarg); break;
 		case OPT_VERSION:
 			printf("xenstored (xenstored-git) %s\n", XSD_VERSION);

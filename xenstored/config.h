@@ -47,6 +47,8 @@ struct xsd_config {
 	/* 0 means disabled (no limit) */
 	uint32_t quota[XSD_Q_COUNT];
 	uint32_t soft_memory;
+	/* --write-rate: writes/s shared by the domains, bursts; rate 0: off */
+	uint32_t wrl_rate, wrl_dburst, wrl_gburst;
 };
 
 /*

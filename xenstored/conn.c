@@ -408,8 +408,10 @@ size_t xsd_conn_input(struct xsd_conn *c, const char *buf, size_t len)
 		size_t used = 0;
 		int r;
 
-		/* over the quota: the next request waits (cxenstored) */
-		if (c->over_outstanding && !xsw_reader_pending(&c->rd))
+		/* over the quota or out of write credit: the next request
+		 * waits (cxenstored) */
+		if ((c->over_outstanding || c->wrl_held) &&
+		    !xsw_reader_pending(&c->rd))
 			return total - len;
 		r = xsw_reader_feed(&c->rd, buf, len, &used);
 

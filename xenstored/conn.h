@@ -88,6 +88,7 @@ struct xsd_conn {
 	uint64_t *reply_end; /* offsets where pending replies end, a ring */
 	unsigned reply_head, nreplies, reply_cap;
 	bool over_outstanding; /* input stops at a message boundary */
+	bool wrl_held; /* out of write credit (wrl.c): the same */
 	/*
 	 * cxenstored also keeps a request outstanding, after its reply was
 	 * written, while the watch events it fired wait in the watchers'

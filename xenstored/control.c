@@ -150,6 +150,21 @@ static int ctl_print(struct xsd_conn *c, const struct xsw_request *req,
 	return xsd_conn_ack(c, &req->hdr);
 }
 
+/* Not in cxenstored's reply: the write rate limit (wrl.h), when active. */
+static void quota_wrl(struct text *t, struct xsd_domain *d)
+{
+	int64_t cr;
+
+	if (!d->wrl.active || d->domid == 0) /* dom0 is exempt */
+		return;
+	cr = xsd_wrl_credit(d);
+	text_add(t, "%-16s: %s%lld.%03lld\n", "write-credit", cr < 0 ? "-" : "",
+		 (long long)(cr < 0 ? -cr : cr) / 1000,
+		 (long long)(cr < 0 ? -cr : cr) % 1000);
+	text_add(t, "%-16s: %8llu\n", "write-delays",
+		 (unsigned long long)d->wrl.delays);
+}
+
 static int quota_domain(struct xsd_conn *c, const struct xsw_request *req,
 			const char *arg)
 {
@@ -174,6 +189,7 @@ static int quota_domain(struct xsd_conn *c, const struct xsw_request *req,
 	 * transactions and queued output (xsd_domain_memory) */
 	text_add(&t, "%-16s: %8llu\n", "memory",
 		 (unsigned long long)xsd_domain_memory(domid));
+	quota_wrl(&t, xsd_domain_find(domid));
 	return text_send(c, req, &t);
 }
 

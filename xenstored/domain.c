@@ -160,6 +160,7 @@ static void domain_del(struct xsd_domain *d)
 {
 	xsd_state_forget(d);
 	xsd_ring_detach(d);
+	xsd_wrl_domain_gone(d);
 	HASH_DEL(domains, d);
 	ndomains--;
 	free(d);
@@ -182,7 +183,17 @@ int xsd_domain_init(bool introduce_dom0)
 	if (!d)
 		return -ENOMEM;
 	d->introduced = true;
+	xsd_wrl_domain_new(d);
 	return xsd_ring_attach_dom0(d);
+}
+
+void xsd_domain_wrl_resume(void)
+{
+	struct xsd_domain *d, *tmp;
+
+	HASH_ITER(hh, domains, d, tmp)
+		if (d->introduced)
+			xsd_wrl_domain_new(d);
 }
 
 /*
@@ -287,6 +298,7 @@ int xsd_cmd_introduce(struct xsd_conn *c, const struct xsw_request *req,
 		return r == -ENOMEM ? r : -EINVAL;
 	}
 	d->introduced = true;
+	xsd_wrl_domain_new(d);
 	xsd_state_touch(d);
 	xsw_domain_path(domid, path, sizeof(path));
 	store_note_op(xsd.st, &who, STORE_OP_DOMAIN, path);

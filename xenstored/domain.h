@@ -15,6 +15,7 @@
 
 #include "../store/store.h"
 #include "config.h"
+#include "wrl.h"
 
 struct xsd_ring;
 
@@ -33,6 +34,7 @@ struct xsd_domain {
 	struct store_limits lim;     /* what the store applies to it */
 	bool state_dirty;            /* ring_state.c: save at the barrier */
 	bool mem_warned;             /* over the soft memory quota, logged */
+	struct xsd_wrl_dom wrl;      /* write rate limiting (wrl.c) */
 	struct xsd_domain *state_next;
 	UT_hash_handle hh;
 };
@@ -80,6 +82,9 @@ void xsd_domain_check_memory(uint32_t domid);
 
 /* The entry of domid, a new one (not introduced) if there is none. */
 struct xsd_domain *xsd_domain_create(uint32_t domid);
+/* After a restart: the resumed domains share the write rate again. */
+void xsd_domain_wrl_resume(void);
+
 /* Removes d from the table (its ring, not its nodes): a failed restore. */
 void xsd_domain_drop(struct xsd_domain *d);
 

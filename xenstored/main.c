@@ -24,6 +24,7 @@
 #include "ring_state.h"
 #include "sock.h"
 #include "watch.h"
+#include "wrl.h"
 #include "xenstored.h"
 
 struct xsd_server xsd;
@@ -56,8 +57,10 @@ static void on_commit(void *ctx, const struct store_commit *c)
 	for (unsigned i = 0; i < c->nevents; i++)
 		xsd_watch_fire(&c->events[i]);
 	xsd_persist_submit(c);
-	if (!c->caller.privileged)
+	if (!c->caller.privileged) {
 		xsd_domain_check_memory(c->caller.domid);
+		xsd_wrl_commit(c);
+	}
 }
 
 static void on_retry(uv_timer_t *h)
@@ -97,6 +100,7 @@ static void shutdown_daemon(void)
 	}
 	xsd_sock_close();
 	xsd_ring_stop();
+	xsd_wrl_close();
 	xsd_conn_close_all();
 	uv_check_stop(&barrier);
 	uv_close((uv_handle_t *)&retry, NULL);
@@ -234,6 +238,12 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
+	if ((r = xsd_wrl_init(xsd.cfg.wrl_rate, xsd.cfg.wrl_dburst,
+			      xsd.cfg.wrl_gburst))) {
+		fprintf(stderr, "xenstored: write rate limit: %s\n",
+			strerror(-r));
+		return 1;
+	}
 	if ((r = xsd_domain_init(!xsd.cfg.no_domain_init))) {
 		fprintf(stderr, "xenstored: domains: %s\n", strerror(-r));
 		return 1;
@@ -243,6 +253,7 @@ int main(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
+	xsd_domain_wrl_resume();
 	if ((r = xsd_sock_listen(xsd.cfg.socket_path))) {
 		fprintf(stderr, "xenstored: socket %s: %s\n",
 			xsd.cfg.socket_path, r < 0 && r > -4096

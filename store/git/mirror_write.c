@@ -428,8 +428,10 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 		off += GIT_OID_RAWSZ;
 	}
 	if (!wide) {
-		e = gs_repo_write(m->repo, GIT_OBJECT_TREE, m->scratch, off,
-				  &n->tree);
+		/* most writes change one id of it: a small delta */
+		git_oid old = n->tree;
+		e = gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE,
+					     m->scratch, off, &old, &n->tree);
 	} else {
 		git_oid old = n->tree;
 		struct gs_mwide *w = n->w;

@@ -164,9 +164,9 @@ void gs_repo_close(struct gs_repo *r)
 	}
 	free(r->ents);
 	free(r->set);
+	gs_pack_out_drop(r);
 	free(r->pack_dir);
 	free(r->dir);
-	gs_buf_free(&r->pack);
 	gs_buf_free(&r->text);
 	gs_buf_free(&r->prev);
 	git_odb_free(r->odb);
@@ -361,13 +361,14 @@ static int ents_reserve(struct gs_repo *r)
 
 /* Appends to the entry list; room reserved. */
 static void ents_push(struct gs_repo *r, const git_oid *id, uint64_t off,
-		      uint32_t crc, uint32_t depth)
+		      uint32_t crc, long base)
 {
 	struct gs_pack_entry *en = &r->ents[r->pending];
 	git_oid_cpy(&en->oid, id);
 	en->off = off;
 	en->crc = crc;
-	en->depth = depth;
+	en->base = base >= 0 ? (uint32_t)base + 1 : 0;
+	en->depth = base >= 0 ? r->ents[base].depth + 1 : 0;
 	size_t i = oid_slot(id, r->setcap - 1);
 	while (r->set[i])
 		i = (i + 1) & (r->setcap - 1);
@@ -379,8 +380,39 @@ int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
 {
 	int e = ents_reserve(r);
 	if (!e)
-		ents_push(r, id, off, crc, 0);
+		ents_push(r, id, off, crc, -1);
 	return e;
+}
+
+const unsigned char *gs_repo_entry_raw(const struct gs_repo *r, size_t i,
+				       git_object_t type, size_t *len)
+{
+	const struct gs_pack_entry *en = &r->ents[i];
+	/* r->pack holds the pack from r->pack_flushed on: older bytes are in
+	 * its file, and such an entry is no base (its caller stores whole) */
+	if (en->base || en->off < r->pack_flushed)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)r->pack.data +
+				 (en->off - r->pack_flushed);
+	const unsigned char *end = (const unsigned char *)r->pack.data +
+				   r->pack.len;
+	if (((p[0] >> 4) & 7) != (unsigned)type)
+		return NULL;
+	size_t sz = p[0] & 0x0f, k = 0;
+	unsigned shift = 4;
+	while (p[k] & 0x80 && shift < 32) {
+		k++;
+		sz |= (size_t)(p[k] & 0x7f) << shift;
+		shift += 7;
+	}
+	k++;
+	/* put_stored()'s layout: zlib header, then one final stored block */
+	if (sz >= 65535 || end - p < (ptrdiff_t)(k + 7 + sz) ||
+	    p[k] != 0x78 || p[k + 1] != 0x01 || p[k + 2] != 1 ||
+	    (size_t)(p[k + 3] | p[k + 4] << 8) != sz)
+		return NULL;
+	*len = sz;
+	return p + k + 7;
 }
 
 int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
@@ -389,18 +421,13 @@ int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 	int e;
 	if ((e = ents_reserve(r)))
 		return e;
-	if (!r->pack.len) {
-		if ((e = gs_buf_reserve(&r->pack, 12)))
-			return e;
-		r->pack.len = 12; /* header, filled in by gs_repo_dump */
-	}
 	size_t zlen = compressBound((uLong)len);
 	if (zlen < len + 6 + 5 * (len / 65535 + 1))
 		zlen = len + 6 + 5 * (len / 65535 + 1);
-	if ((e = gs_buf_reserve(&r->pack, 32 + zlen)))
+	if ((e = gs_pack_out_reserve(r, 32 + zlen)))
 		return e;
-	size_t off = r->pack.len;
-	unsigned char *p = (unsigned char *)r->pack.data + off;
+	uint64_t off = gs_repo_pack_bytes(r);
+	unsigned char *p = (unsigned char *)r->pack.data + r->pack.len;
 	size_t n = 0, sz = len;
 	/* entry header: type and size, 4 bits then 7 bits per byte */
 	p[n] = (unsigned char)((code << 4) | (sz & 0x0f));
@@ -431,8 +458,7 @@ int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		n += (size_t)e2;
 	}
 	r->pack.len += n;
-	ents_push(r, id, off, gs_crc32(0, p, n),
-		  base >= 0 ? r->ents[base].depth + 1 : 0);
+	ents_push(r, id, off, gs_crc32(0, p, n), base);
 	return 0;
 }
 
@@ -643,50 +669,6 @@ int gs_repo_index_write(struct gs_repo *r, const unsigned char *sum)
 out:
 	gs_buf_free(&idx);
 	return e;
-}
-
-int gs_repo_dump(struct gs_repo *r)
-{
-	return gs_repo_dump_named(r, NULL, NULL);
-}
-
-int gs_repo_dump_named(struct gs_repo *r,
-		       int (*before)(void *ctx, const char *name), void *ctx)
-{
-	unsigned char sum[20];
-	char hex[41], pack[4200];
-	int e;
-	if (!r->pending)
-		return 0;
-	unsigned char *h = (unsigned char *)r->pack.data;
-	memcpy(h, "PACK", 4);
-	be32(h + 4, 2);
-	be32(h + 8, (uint32_t)r->pending);
-	struct gs_sha1 c;
-	gs_sha1_init(&c);
-	gs_sha1_update(&c, r->pack.data, r->pack.len);
-	gs_sha1_final(&c, sum);
-	sum_hex(sum, hex);
-	snprintf(pack, sizeof(pack), "%s/pack-%s.pack", r->pack_dir, hex);
-	if (before) {
-		char name[64];
-		snprintf(name, sizeof(name), "pack-%s", hex);
-		if ((e = before(ctx, name)))
-			return e;
-	}
-	/* the pack first: git only looks at packs that have an index */
-	if ((e = write_file(pack, r->pack.data, r->pack.len, sum, 20, r->fsync)))
-		return e;
-	if ((e = gs_repo_index_write(r, sum))) {
-		unlink(pack);
-		return e;
-	}
-	r->pack.len = 0;
-	if (r->pack.cap > (4u << 20))
-		gs_buf_free(&r->pack); /* same: do not keep a burst's size */
-	r->npacks++;
-	git_odb_refresh(r->odb);
-	return 0;
 }
 
 int gs_repo_set_main(struct gs_repo *r, const git_oid *commit)

@@ -1,11 +1,14 @@
 /*
  * repo.h - the bare Git repository and the pack being built.
  *
- * New objects are hashed and compressed straight into an in-memory pack;
- * gs_repo_dump() writes it with its index into objects/pack. Nothing reads
- * a new object before it is on disk (the writer keeps the ids it needs),
- * so no in-memory object database is needed. refs/heads/main moves only
- * after its pack is written.
+ * New objects are hashed and compressed into the pack being built: its
+ * entries go to a temporary file in objects/pack as they come (in steps of
+ * GS_PACK_STAGE bytes: a burst's pack is not held in memory), and only
+ * their ids, offsets and CRCs stay here. gs_repo_dump() completes it and
+ * gives it its name, then writes its index. Nothing reads a new object
+ * before it is on disk (the writer keeps the ids it needs), so no
+ * in-memory object database is needed, and libgit2 never sees the pack
+ * before its index exists. refs/heads/main moves only after both.
  */
 #ifndef GS_REPO_H
 #define GS_REPO_H
@@ -21,6 +24,7 @@
 
 struct gs_pack_entry {
 	git_oid oid;
+	uint32_t base; /* OFS_DELTA: the base's index + 1; 0 whole */
 	uint64_t off;
 	uint32_t crc;
 	uint32_t depth; /* delta chain length, 0 for a whole object */
@@ -30,7 +34,11 @@ struct gs_repo {
 	git_repository *repo;
 	git_odb *odb;
 	char *pack_dir;            /* owned */
-	struct gs_buf pack;        /* "PACK" header + entries */
+	struct gs_buf pack;        /* the pack's bytes not yet in its file */
+	uint64_t pack_flushed;     /* bytes of the pack in its file */
+	int pack_fd;               /* its temporary file, if pack_open */
+	bool pack_open;
+	char *pack_tmp;            /* owned: that file's path, or NULL */
 	struct gs_pack_entry *ents;
 	size_t pending, cap;       /* objects in the pack being built */
 	uint64_t *set;             /* open addressing over ents: index + 1,
@@ -97,6 +105,17 @@ int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
 int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
 			 git_oid *out);
 
+/*
+ * A small object rewritten often (a narrow directory's tree): stored as
+ * a delta of the whole object at the root of prev's chain in the pack
+ * being built, when it has the same length and the delta is less than
+ * half of it; else whole, the base of the next versions. Each version is
+ * one delta away from a whole one.
+ */
+int gs_repo_write_delta_root(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *prev,
+			     git_oid *out);
+
 /* Longest delta chain: readers resolve it whole. */
 #define GS_DELTA_DEPTH_MAX 50u
 
@@ -115,7 +134,19 @@ int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 			     const void *bdata, struct gs_repo_marks *mk,
 			     git_oid *out);
 
-/* Writes the pack being built, and its index, then starts a new one. */
+/* Bytes kept in memory before they go to the pack's file. */
+#define GS_PACK_STAGE (128u << 10)
+
+/* Size of the pack being built so far (0: no object yet). */
+static inline uint64_t gs_repo_pack_bytes(const struct gs_repo *r)
+{
+	return r->pack_flushed + r->pack.len;
+}
+
+/*
+ * Writes the pack being built, and its index, then starts a new one. On
+ * failure the pack is kept as it was: a later call tries again.
+ */
 int gs_repo_dump(struct gs_repo *r);
 /*
  * The same, calling before(ctx, "pack-<sha>") first (when not NULL): a
@@ -123,6 +154,12 @@ int gs_repo_dump(struct gs_repo *r);
  */
 int gs_repo_dump_named(struct gs_repo *r,
 		       int (*before)(void *ctx, const char *name), void *ctx);
+
+/*
+ * With nothing pending: frees the entry list, its index and the staging
+ * buffer (a burst's sizes), to be allocated again by the next object.
+ */
+void gs_repo_rest(struct gs_repo *r);
 
 /*
  * With more than max packs on disk, merges the smallest ones into one so

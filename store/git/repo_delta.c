@@ -146,19 +146,21 @@ long gs_repo_obj_depth(const struct gs_repo *r, const git_oid *id)
 /* Equal runs shorter than this are inserted: a copy costs up to 8 bytes. */
 #define COPY_MIN 16u
 
-int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
-			     const void *data, size_t len, const git_oid *base,
-			     const void *bdata, struct gs_repo_marks *mk,
-			     git_oid *out)
+/*
+ * The delta of data against the entry at index b, bdata of the same
+ * length, as copies and inserts; whole when that is not less than half.
+ * bdata may point into the pack: it is read before the entry is added.
+ */
+static int diff_add(struct gs_repo *r, git_object_t type, const git_oid *out,
+		    const void *data, size_t len, long b, const void *bdata)
 {
-	long b;
-	int e = delta_start(r, type, data, len, base, len, mk, out, &b);
-	if (e != 1)
-		return e;
+	int e;
 	const unsigned char *x = bdata, *y = data;
 	/* worth it only below half the object: stop building past that */
 	size_t cap = 32 + len / 2, n, i = 0, ins = 0;
-	unsigned char *d = malloc(2 * len + 64); /* inserts, copies >= 16 */
+	unsigned char stackbuf[1024];
+	unsigned char *d = 2 * len + 64 <= sizeof(stackbuf)
+		? stackbuf : malloc(2 * len + 64); /* inserts, copies >= 16 */
 	if (!d)
 		return -ENOMEM;
 	n = put_varint(d, len);
@@ -187,8 +189,43 @@ int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 		n += put_insert(d + n, y + len - ins, ins);
 		e = gs_repo_add_entry(r, out, 6, d, n, b);
 	}
-	free(d);
+	if (d != stackbuf)
+		free(d);
 	return e;
+}
+
+int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *base,
+			     const void *bdata, struct gs_repo_marks *mk,
+			     git_oid *out)
+{
+	long b;
+	int e = delta_start(r, type, data, len, base, len, mk, out, &b);
+	if (e != 1)
+		return e;
+	return diff_add(r, type, out, data, len, b, bdata);
+}
+
+int gs_repo_write_delta_root(struct gs_repo *r, git_object_t type,
+			     const void *data, size_t len, const git_oid *prev,
+			     git_oid *out)
+{
+	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
+		return -EINVAL;
+	gs_repo_object_id(type, data, len, NULL, out);
+	if (gs_repo_obj_find(r, out) >= 0)
+		return 0;
+	long b = gs_repo_obj_find(r, prev);
+	/* the root of prev's chain: whole objects are bases of deltas here */
+	while (b >= 0 && r->ents[b].base)
+		b = (long)r->ents[b].base - 1;
+	size_t blen = 0;
+	const unsigned char *x = b >= 0 ? gs_repo_entry_raw(r, (size_t)b, type,
+							    &blen)
+					: NULL;
+	if (!x || blen != len)
+		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
+	return diff_add(r, type, out, data, len, b, x);
 }
 
 int gs_repo_write_delta_range(struct gs_repo *r, git_object_t type,
@@ -211,45 +248,87 @@ static size_t line_len(const unsigned char *p, size_t left)
 	return nl ? (size_t)(nl - p) + 1 : left;
 }
 
+/* The opcodes of a delta as they are decided: one copy or insert pending. */
+struct emit {
+	unsigned char *d;
+	size_t n;
+	const unsigned char *y;
+	size_t yp, ins, coff, clen;
+};
+
+static void emit_copy(struct emit *e, size_t off, size_t len)
+{
+	e->n += put_insert(e->d + e->n, e->y + e->yp - e->ins, e->ins);
+	e->ins = 0;
+	if (e->clen && e->coff + e->clen == off) {
+		e->clen += len;
+	} else {
+		if (e->clen)
+			e->n += put_copy(e->d + e->n, e->coff, e->clen);
+		e->coff = off, e->clen = len;
+	}
+	e->yp += len;
+}
+
+static void emit_insert(struct emit *e, size_t len)
+{
+	if (e->clen)
+		e->n += put_copy(e->d + e->n, e->coff, e->clen);
+	e->clen = 0;
+	e->ins += len;
+	e->yp += len;
+}
+
+/* A copy costs up to 8 bytes: shorter common runs are inserted. */
+#define LINE_COPY_MIN 8u
+
 /*
  * The delta of y against x, line by line in step: a line equal to the
- * base's line at the same position is copied, any other inserted. Fits a
- * commit against the previous one (same fields, same order). d has room
- * for delta_lines_max(ylen). Returns the delta's size.
+ * base's line at the same position is copied, any other inserted but for
+ * what it shares with that line at its start and end (a sequence number,
+ * a path under the same directory). Fits a commit against the previous
+ * one (same fields, same order). d has room for DELTA_LINES_MAX(ylen).
+ * Returns the delta's size.
  */
-#define DELTA_LINES_MAX(len) (32 + 2 * (len) + 8 * ((len) + 1))
+#define DELTA_LINES_MAX(len) (32 + 2 * (len) + 16 * ((len) + 1))
 static size_t delta_lines(unsigned char *d, const unsigned char *x,
 			  size_t xlen, const unsigned char *y, size_t ylen)
 {
-	size_t n = put_varint(d, xlen);
-	n += put_varint(d + n, ylen);
-	size_t xp = 0, yp = 0, ins = 0, coff = 0, clen = 0;
-	while (yp < ylen) {
-		size_t yl = line_len(y + yp, ylen - yp);
-		size_t xl = xp < xlen ? line_len(x + xp, xlen - xp) : 0;
-		if (xl == yl && !memcmp(x + xp, y + yp, yl)) {
-			n += put_insert(d + n, y + yp - ins, ins);
-			ins = 0;
-			if (clen && coff + clen == xp) {
-				clen += xl;
-			} else {
-				if (clen)
-					n += put_copy(d + n, coff, clen);
-				coff = xp, clen = xl;
-			}
-		} else {
-			if (clen)
-				n += put_copy(d + n, coff, clen);
-			clen = 0;
-			ins += yl;
+	struct emit e = { d, 0, y, 0, 0, 0, 0 };
+	e.n = put_varint(d, xlen);
+	e.n += put_varint(d + e.n, ylen);
+	size_t xp = 0;
+	while (e.yp < ylen) {
+		const unsigned char *yl0 = y + e.yp, *xl0 = x + xp;
+		size_t yl = line_len(yl0, ylen - e.yp);
+		size_t xl = xp < xlen ? line_len(xl0, xlen - xp) : 0;
+		size_t min = xl < yl ? xl : yl, pre = 0, suf = 0;
+		while (pre < min && xl0[pre] == yl0[pre])
+			pre++;
+		if (pre == yl && xl == yl) {
+			emit_copy(&e, xp, yl);
+			xp += xl;
+			continue;
 		}
-		yp += yl;
+		while (suf < min - pre && xl0[xl - 1 - suf] == yl0[yl - 1 - suf])
+			suf++;
+		/* a prefix that extends the pending copy costs nothing */
+		if (pre >= LINE_COPY_MIN || (pre && e.clen && !e.ins &&
+					     e.coff + e.clen == xp))
+			emit_copy(&e, xp, pre);
+		else
+			pre = 0;
+		if (suf < LINE_COPY_MIN)
+			suf = 0;
+		emit_insert(&e, yl - pre - suf);
+		if (suf)
+			emit_copy(&e, xp + xl - suf, suf);
 		xp += xl;
 	}
-	n += put_insert(d + n, y + yp - ins, ins);
-	if (clen)
-		n += put_copy(d + n, coff, clen);
-	return n;
+	e.n += put_insert(d + e.n, y + e.yp - e.ins, e.ins);
+	if (e.clen)
+		e.n += put_copy(d + e.n, e.coff, e.clen);
+	return e.n;
 }
 
 int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
@@ -260,7 +339,7 @@ int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
 		return 0;
 	int e;
 	long b = r->prev.len ? delta_base(r, &r->prev_id, r->prev.len, len) : -1;
-	unsigned char stackbuf[4096], *d = NULL;
+	unsigned char stackbuf[16384], *d = NULL;
 	size_t n = 0;
 	if (b >= 0) {
 		d = DELTA_LINES_MAX(len) <= sizeof(stackbuf)

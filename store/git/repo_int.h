@@ -19,4 +19,22 @@ void gs_repo_object_id(git_object_t type, const void *data, size_t len,
 int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		      const void *data, size_t len, long base);
 
+/*
+ * The bytes of entry i of the pack being built when it is a whole object
+ * of that type stored in one block (as trees are), else NULL; *len gets
+ * their length; NULL too once the entry went out to the pack's file.
+ * Points into the pack: valid until the next entry.
+ */
+const unsigned char *gs_repo_entry_raw(const struct gs_repo *r, size_t i,
+				       git_object_t type, size_t *len);
+/*
+ * repo_pack.c: the pack's output. Makes room for need more bytes at the
+ * end of r->pack (writing what it holds to the pack's file first when it
+ * is past GS_PACK_STAGE; if that fails, it stays); the first call of a
+ * pack adds its header. Fails only for want of memory.
+ */
+int gs_pack_out_reserve(struct gs_repo *r, size_t need);
+/* Drops the pack being built (its temporary file too). */
+void gs_pack_out_drop(struct gs_repo *r);
+
 #endif

@@ -9,14 +9,26 @@
 #include <string.h>
 #include <time.h>
 
-/* Publish early when this many objects wait in memory. */
-#define PENDING_OBJECTS_MAX 200000u
 /*
- * ... or this many bytes: the pack being built is the writer's largest
- * transient buffer (a 100k-node fill grew it to 16 MiB), and a few more
- * packs cost little next to the daemon's size.
+ * Publish early when this many objects wait: each costs about 56 bytes
+ * of index entry until then (a 100k-node fill reached 200000 objects).
+ */
+#define PENDING_OBJECTS_MAX 65536u
+/*
+ * ... or when the pack being built (in its file, not in memory) reaches
+ * this many bytes: a smaller pack leaves wide directories without a delta
+ * base more often, which measured slower on the large tree.
  */
 #define PACK_BYTES_MAX (8u << 20)
+/*
+ * Idle this long with every commit published: the writer gives back what
+ * the last burst left (index arrays, most of the mirror, malloc's free
+ * lists). The mirror, if it has more nodes than this, keeps only its
+ * top: what the nodes it drops held, scattered in malloc's arena, is given
+ * back only when nothing remains between them.
+ */
+#define REST_AFTER_MS 500u
+#define MIRROR_REST_NODES 1024u
 /* give freed memory back after a publish of at least this many bytes */
 #define TRIM_AFTER_BYTES (1u << 20)
 /* ... or after dropping this many of the mirror's nodes */
@@ -28,6 +40,8 @@
  * on the writer above lag_max, so the writer must never stop for long.
  */
 #define MERGE_STEP_NS 10000000u
+/* under pressure, publish at least this often */
+#define PRESSED_PUBLISH_NS 250000000u
 #define BACKOFF_MIN_MS 50u
 #define BACKOFF_MAX_MS 2000u
 
@@ -264,7 +278,7 @@ int gs_publish(struct gitstore *gs)
 	pthread_mutex_lock(&gs->lock);
 	int e = gs_fault_take(gs, GITSTORE_FAULT_PACK_WRITE);
 	pthread_mutex_unlock(&gs->lock);
-	size_t bytes = gs->repo.pack.len;
+	size_t bytes = (size_t)gs_repo_pack_bytes(&gs->repo);
 	if (!e)
 		e = gs_repo_dump(&gs->repo);
 	/* The ref moves only once its objects are in a pack on disk. */
@@ -368,8 +382,9 @@ static int process_chunk(struct gitstore *gs, struct gs_chunk *c)
 	return 0;
 }
 
-/* Under lock. Packs are rate-limited: one per interval, or per 50 ms when
- * the backlog presses, or when nothing is left and someone waits. */
+/* Under lock. Packs are rate-limited: one per interval, or per lag_max/4
+ * commits when the backlog presses, or when nothing is left and someone
+ * waits. */
 static bool publish_due(struct gitstore *gs)
 {
 	if (!gs->pending_commits)
@@ -377,18 +392,34 @@ static bool publish_due(struct gitstore *gs)
 	if ((gs->sync_req || gs->stop) && !gs->qhead)
 		return true;
 	if (gs->repo.pending >= PENDING_OBJECTS_MAX ||
-	    gs->repo.pack.len >= PACK_BYTES_MAX)
+	    gs_repo_pack_bytes(&gs->repo) >= PACK_BYTES_MAX)
 		return true;
 	uint64_t age = gs_mono_ns() - gs->first_pending_ns;
+	/*
+	 * Under pressure, a pack per quarter of lag_max: the loop waits on
+	 * a publish only above lag_max, and packs of a few thousand commits
+	 * cost less per commit (index, ref, merges) than one per 50 ms.
+	 */
 	if (gs->flushed_seq - gs->git_seq > gs->opts.lag_max / 2)
-		return age >= 50000000u;
+		return gs->pending_commits >= gs->opts.lag_max / 4 ||
+		       age >= PRESSED_PUBLISH_NS;
 	return age >= (uint64_t)gs->opts.pack_interval_ms * 1000000u;
+}
+
+/* Not under lock. Called once per quiet spell, everything published. */
+static void writer_rest(struct gitstore *gs)
+{
+	if (gs->mirror_ok && !gs->repo.pending) /* it reads back from Git */
+		gs_mirror_trim(&gs->mirror, MIRROR_REST_NODES, 0);
+	gs_repo_rest(&gs->repo);
+	malloc_trim(0);
 }
 
 static void *writer_main(void *arg)
 {
 	struct gitstore *gs = arg;
 	unsigned backoff = 0;
+	bool rested = true;
 	pthread_mutex_lock(&gs->lock);
 	for (;;) {
 		while (!gs->qhead && !gs->stop && !publish_due(gs)) {
@@ -399,11 +430,21 @@ static void *writer_main(void *arg)
 				continue;
 			}
 			struct timespec ts;
+			bool quiet = !gs->pending_commits && !rested;
 			uint64_t wait = gs->pending_commits
-				? gs->opts.pack_interval_ms : 60000;
+				? gs->opts.pack_interval_ms
+				: quiet ? REST_AFTER_MS : 60000;
 			deadline_in(&ts, wait);
-			pthread_cond_timedwait(&gs->wake_writer, &gs->lock, &ts);
+			if (pthread_cond_timedwait(&gs->wake_writer, &gs->lock,
+						   &ts) == ETIMEDOUT &&
+			    quiet && !gs->qhead && !gs->pending_commits) {
+				pthread_mutex_unlock(&gs->lock);
+				writer_rest(gs);
+				pthread_mutex_lock(&gs->lock);
+				rested = true;
+			}
 		}
+		rested = false;
 		/* one chunk at a time, so that publishing keeps its pace */
 		struct gs_chunk *c = gs->qhead;
 		if (c) {

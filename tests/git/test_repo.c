@@ -1,9 +1,12 @@
 /* test_repo.c - commits stored as deltas of the previous one read back whole. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "store/git/repo.h"
@@ -99,7 +102,7 @@ Test(repo, delta_diff_reads_back)
 	cr_assert_eq(gs_repo_write_delta_diff(&r, GIT_OBJECT_BLOB, many, LEN,
 					      &bid, base, NULL, &mid), 0);
 	cr_assert_eq(gs_repo_obj_depth(&r, &mid), 0, "no gain: stored whole");
-	size_t packed = r.pack.len;
+	size_t packed = (size_t)gs_repo_pack_bytes(&r);
 	cr_assert_lt(packed, 2 * LEN + 12 + LEN / 4, "the delta is small");
 	cr_assert_eq(gs_repo_dump(&r), 0);
 	const unsigned char *want[] = { base, few, many };
@@ -112,6 +115,201 @@ Test(repo, delta_diff_reads_back)
 		cr_assert_eq(git_odb_read(&o, r.odb, ids[i]), 0);
 		cr_assert_eq(git_odb_object_size(o), LEN);
 		cr_assert(!memcmp(git_odb_object_data(o), want[i], LEN), "%d", i);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
+
+/* A small tree: one entry of it as the id of a child. */
+static size_t small_tree(unsigned char *b, unsigned nents, unsigned ver)
+{
+	size_t n = 0;
+	for (unsigned k = 0; k < nents; k++) {
+		n += (size_t)sprintf((char *)b + n, "40000 c%02u", k) + 1;
+		for (unsigned j = 0; j < 20; j++) /* entry k changes at ver k */
+			b[n + j] = (unsigned char)(k * 31 + j +
+						   (ver >= k + 1 ? ver : 0));
+		n += 20;
+	}
+	return n;
+}
+
+/* Narrow trees: each version one delta away from a whole one. */
+Test(repo, delta_root_reads_back)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	cr_assert_not_null(mkdtemp(dir));
+	struct gs_repo r;
+	enum { V = 12, E = 8 };
+	unsigned char b[V + 2][512];
+	size_t len[V + 2];
+	git_oid ids[V + 2], none;
+	memset(&none, 0, sizeof(none));
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	for (unsigned v = 0; v < V; v++) {
+		len[v] = small_tree(b[v], E, v);
+		cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, b[v],
+						      len[v], v ? &ids[v - 1]
+								: &none,
+						      &ids[v]), 0);
+	}
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[0]), 0, "no previous: whole");
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[1]), 1);
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[2]), 1, "against the root");
+	/* every id differs from the root's: no gain, whole, a new root */
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[V - 1]), 0);
+	/* another length: whole */
+	len[V] = small_tree(b[V], E + 1, V);
+	cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, b[V], len[V],
+					      &ids[V - 1], &ids[V]), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[V]), 0);
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	/* a new pack: no base in it, whole again */
+	len[V + 1] = small_tree(b[V + 1], E + 1, V + 1);
+	cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, b[V + 1],
+					      len[V + 1], &ids[V],
+					      &ids[V + 1]), 0);
+	cr_assert_eq(gs_repo_obj_depth(&r, &ids[V + 1]), 0);
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	for (unsigned v = 0; v < V + 2; v++) {
+		git_odb_object *o;
+		git_oid h;
+		cr_assert_eq(git_odb_hash(&h, b[v], len[v], GIT_OBJECT_TREE), 0);
+		cr_assert(git_oid_equal(&h, &ids[v]), "version %u", v);
+		cr_assert_eq(git_odb_read(&o, r.odb, &ids[v]), 0);
+		cr_assert_eq(git_odb_object_size(o), len[v]);
+		cr_assert(!memcmp(git_odb_object_data(o), b[v], len[v]), "%u", v);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
+
+/* Files in objects/pack whose name starts with prefix. */
+static int count_files(const char *dir, const char *prefix)
+{
+	char path[600];
+	int n = 0;
+	snprintf(path, sizeof(path), "%s/objects/pack", dir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+#define BIG 120
+#define BIGLEN 8192
+
+/*
+ * A pack larger than the stage goes to its file as it grows; deltas whose
+ * base is already there, and a second pack after a rest, read back whole.
+ */
+Test(repo, large_pack_streams_to_its_file)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	static unsigned char blob[2 * BIG][BIGLEN];
+	git_oid ids[2 * BIG];
+	struct gs_repo r;
+	cr_assert_not_null(mkdtemp(dir));
+	srand(7);
+	for (size_t i = 0; i < BIGLEN; i++)
+		blob[0][i] = (unsigned char)rand(); /* incompressible */
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, blob[0], BIGLEN,
+				   &ids[0]), 0);
+	for (int k = 0; k < 2; k++) {
+		for (int i = k ? BIG : 1; i < (k + 1) * BIG; i++) {
+			const unsigned char *base = blob[i % 2 ? 0 : i - 2];
+			if (i % 3 == 0) { /* whole, new bytes */
+				for (size_t j = 0; j < BIGLEN; j++)
+					blob[i][j] = (unsigned char)rand();
+				cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB,
+					blob[i], BIGLEN, &ids[i]), 0);
+				continue;
+			}
+			memcpy(blob[i], base, BIGLEN);
+			blob[i][(size_t)i * 97 % BIGLEN] ^= 0x55;
+			cr_assert_eq(gs_repo_write_delta_diff(&r,
+				GIT_OBJECT_BLOB, blob[i], BIGLEN,
+				&ids[i % 2 ? 0 : i - 2], base, NULL, &ids[i]),
+				0, "%d", i);
+		}
+		/* not in memory, and not visible before its index */
+		cr_assert_leq(r.pack.len, GS_PACK_STAGE + 64 + BIGLEN);
+		cr_assert_gt(gs_repo_pack_bytes(&r), 2 * GS_PACK_STAGE);
+		cr_assert_eq(count_files(dir, "tmp_pack_"), 1);
+		cr_assert_eq(count_files(dir, "pack-"), 2 * k);
+		size_t pending = r.pending;
+		gs_repo_rest(&r); /* objects wait: nothing may go */
+		cr_assert_eq(r.pending, pending);
+		cr_assert_eq(gs_repo_dump(&r), 0);
+		cr_assert_eq(count_files(dir, "tmp_pack_"), 0);
+		cr_assert_eq(count_files(dir, "pack-"), 2 * k + 2);
+		gs_repo_rest(&r); /* the next pack starts from nothing */
+		cr_assert_eq(r.cap, 0);
+		cr_assert_eq(r.pack.cap, 0);
+	}
+	for (int i = 0; i < 2 * BIG; i++) {
+		git_odb_object *o;
+		git_oid h;
+		cr_assert_eq(git_odb_hash(&h, blob[i], BIGLEN, GIT_OBJECT_BLOB), 0);
+		cr_assert(git_oid_equal(&h, &ids[i]), "%d", i);
+		cr_assert_eq(git_odb_read(&o, r.odb, &ids[i]), 0, "%d", i);
+		cr_assert(!memcmp(git_odb_object_data(o), blob[i], BIGLEN),
+			  "%d", i);
+		git_odb_object_free(o);
+	}
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
+
+/*
+ * A pack file that cannot grow (here past RLIMIT_FSIZE, as on a full
+ * disk) fails no object write: the bytes stay in memory, the dump fails
+ * and leaves everything as it was, and a later dump writes it all.
+ */
+Test(repo, pack_write_failure_is_retried_by_the_dump)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	static unsigned char blob[BIG][BIGLEN];
+	git_oid ids[BIG];
+	struct gs_repo r;
+	struct rlimit lim, small;
+	cr_assert_not_null(mkdtemp(dir));
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &lim), 0);
+	small = (struct rlimit){ GS_PACK_STAGE, lim.rlim_max }; /* soft only */
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	srand(9);
+	for (int i = 0; i < BIG; i++) {
+		for (size_t j = 0; j < BIGLEN; j++)
+			blob[i][j] = (unsigned char)rand();
+		cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, blob[i], BIGLEN,
+					   &ids[i]), 0, "%d", i);
+	}
+	cr_assert_gt(r.pack.len, GS_PACK_STAGE, "the rest waits in memory");
+	cr_assert_lt(gs_repo_dump(&r), 0);
+	cr_assert_eq(r.pending, BIG);
+	cr_assert_eq(count_files(dir, "pack-"), 0);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	cr_assert_eq(count_files(dir, "tmp_pack_"), 0);
+	for (int i = 0; i < BIG; i++) {
+		git_odb_object *o;
+		cr_assert_eq(git_odb_read(&o, r.odb, &ids[i]), 0, "%d", i);
+		cr_assert(!memcmp(git_odb_object_data(o), blob[i], BIGLEN),
+			  "%d", i);
 		git_odb_object_free(o);
 	}
 	gs_repo_close(&r);

@@ -239,3 +239,85 @@ long bench_daemon_rss_kib(const struct bench_daemon *d)
 	fclose(f);
 	return kib;
 }
+
+struct rss_part {
+	char name[96];
+	long kib, anon_kib;
+};
+
+static void rss_part_add(struct rss_part *p, int *n, int max,
+			 const char *name, long kib, long anon)
+{
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (!strcmp(p[i].name, name))
+			break;
+	if (i == *n) {
+		if (*n == max)
+			i = max - 1; /* the last slot collects the rest */
+		else
+			snprintf(p[(*n)++].name, sizeof(p[i].name), "%s", name);
+	}
+	p[i].kib += kib;
+	p[i].anon_kib += anon;
+}
+
+static int rss_part_cmp(const void *a, const void *b)
+{
+	const struct rss_part *x = a, *y = b;
+
+	return (y->kib > x->kib) - (y->kib < x->kib);
+}
+
+int bench_daemon_rss_map(const struct bench_daemon *d, FILE *out)
+{
+	struct rss_part parts[48] = { 0 };
+	char path[64], line[512], name[96] = "";
+	long kib, total = 0, anon_total = 0;
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)d->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *sp;
+
+		/* A mapping's header: "start-end perms offset dev inode path". */
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ')) {
+			int fields = 0;
+
+			line[strcspn(line, "\n")] = '\0';
+			sp = line;
+			while (fields < 5 && (sp = strchr(sp, ' '))) {
+				sp += strspn(sp, " ");
+				fields++;
+			}
+			snprintf(name, sizeof(name), "%s",
+				 sp && *sp ? sp : "[anon]");
+			if ((sp = strrchr(name, '/')) && name[0] == '/')
+				memmove(name, sp + 1, strlen(sp + 1) + 1);
+			continue;
+		}
+		if (!strncmp(line, "Rss:", 4)) {
+			kib = strtol(line + 4, NULL, 10);
+			rss_part_add(parts, &n, 48, name, kib, 0);
+			total += kib;
+		} else if (!strncmp(line, "Anonymous:", 10)) {
+			kib = strtol(line + 10, NULL, 10);
+			rss_part_add(parts, &n, 48, name, 0, kib);
+			anon_total += kib;
+		}
+	}
+	fclose(f);
+	qsort(parts, n, sizeof(parts[0]), rss_part_cmp);
+	fprintf(out, "%s: RSS %ld KiB, anonymous %ld KiB, file %ld KiB\n",
+		bench_kind_name(d->kind), total, anon_total,
+		total - anon_total);
+	for (int i = 0; i < n && parts[i].kib >= 64; i++)
+		fprintf(out, "  %8ld KiB (anon %8ld)  %s\n", parts[i].kib,
+			parts[i].anon_kib, parts[i].name);
+	return 0;
+}

@@ -12,6 +12,7 @@
 #define BENCH_DAEMON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 enum bench_kind { BENCH_OURS, BENCH_CXS, BENCH_OXS, BENCH_KINDS };
@@ -50,6 +51,11 @@ int bench_daemon_stop(struct bench_daemon *d, double timeout_s);
 void bench_daemon_kill9(struct bench_daemon *d);
 /* VmRSS of the daemon in KiB, or -errno. */
 long bench_daemon_rss_kib(const struct bench_daemon *d);
+/*
+ * Prints where the daemon's RSS is, from /proc/PID/smaps: KiB per mapped
+ * file (summed over its mappings), heap, stacks and other anonymous memory.
+ */
+int bench_daemon_rss_map(const struct bench_daemon *d, FILE *out);
 /* Prints the last lines of the daemon's log to stderr. */
 void bench_daemon_log_tail(const struct bench_daemon *d);
 

@@ -26,7 +26,7 @@
 
 enum row {
 	R_SINGLE, R_P50, R_P100, R_L50, R_L100, R_LS50, R_LS100,
-	R_RSS0, R_RSS, R_REC_CLEAN, R_REC_KILL, R_COUNT
+	R_RSS0, R_RSS, R_RSS_IDLE, R_REC_CLEAN, R_REC_KILL, R_COUNT
 };
 
 static const char *const row_name[R_COUNT] = {
@@ -39,6 +39,7 @@ static const char *const row_name[R_COUNT] = {
 	"large/small, 100% writes",
 	"RSS at start (MiB)",
 	"RSS holding the big tree (MiB)",
+	"RSS, the same after --rss-idle (MiB)",
 	"recovery after SIGTERM (s)",
 	"recovery after kill -9 (s)",
 };
@@ -55,6 +56,8 @@ struct cfg {
 	const char *extra[32];
 	int nextra;
 	bool keep;
+	bool rss_map; /* print where the RSS is after the fill */
+	double rss_idle; /* s: RSS read again after that long idle */
 };
 
 static double result[BENCH_KINDS][R_COUNT];
@@ -245,6 +248,15 @@ static void bench_rss(const struct cfg *c, enum bench_kind k)
 	else
 		fprintf(stderr, "xs-bench: %s: RSS pre-fill failed\n",
 			bench_kind_name(k));
+	if (c->rss_map)
+		bench_daemon_rss_map(&d, stderr);
+	if (c->rss_idle > 0) {
+		usleep((useconds_t)(c->rss_idle * 1e6));
+		if ((kib = bench_daemon_rss_kib(&d)) > 0)
+			set(k, R_RSS_IDLE, (double)kib / 1024);
+		if (c->rss_map)
+			bench_daemon_rss_map(&d, stderr);
+	}
 	bench_daemon_stop(&d, 30);
 }
 
@@ -402,7 +414,9 @@ static void usage(FILE *f)
 "      --keep             keep the scratch folder\n"
 "      --rec-store DIR    recovery store: built once in DIR, then reused\n"
 "      --cold             recovery: evict the store's files from the page\n"
-"                         cache before each timed start (posix_fadvise)\n",
+"                         cache before each timed start (posix_fadvise)\n"
+"      --rss-map          rss: print where each daemon's RSS is after the fill\n"
+"      --rss-idle S       rss: read the RSS again after S seconds idle\n",
 	XS_BENCH_OURS);
 }
 
@@ -417,6 +431,7 @@ int main(int argc, char **argv)
 		{ "rss-nodes", 1, 0, 9 }, { "commits", 1, 0, 10 },
 		{ "tmp", 1, 0, 11 }, { "keep", 0, 0, 12 }, { "help", 0, 0, 'h' },
 		{ "rec-store", 1, 0, 13 }, { "cold", 0, 0, 14 },
+		{ "rss-map", 0, 0, 15 }, { "rss-idle", 1, 0, 16 },
 		{ 0, 0, 0, 0 },
 	};
 	struct cfg c = {
@@ -451,6 +466,8 @@ int main(int argc, char **argv)
 		case 12: c.keep = true; break;
 		case 13: c.rec_store = optarg; break;
 		case 14: c.cold = true; break;
+		case 15: c.rss_map = true; break;
+		case 16: c.rss_idle = atof(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
