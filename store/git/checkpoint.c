@@ -3,7 +3,6 @@
  */
 #include "checkpoint.h"
 #include "repo.h"
-#include "sha1.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +15,6 @@
 #include <unistd.h>
 
 #include <git2/sys/odb_backend.h>
-#include <zlib.h>
 
 /* Rewritten once the history grew by this many times its size. */
 #define GROWTH_FACTOR 8u
@@ -78,119 +76,12 @@ int gs_checkpoint_odb_open(const char *dir, git_odb **out)
 	return 0;
 }
 
-/* Output buffer of the pack being written. */
-#define OUTBUF ((size_t)256 << 10)
-/* Largest stored (uncompressed) deflate block. */
-#define STORED_MAX 65535u
-
-/*
- * The pack being written, streamed to a temporary file: only the entry
- * list (id, offset, CRC: about 40 bytes an object) stays in memory, not
- * the pack (tens of MiB for 100k nodes, which would be the daemon's RSS
- * peak while a checkpoint runs).
- */
-struct out {
-	struct gs_repo idx;  /* only its entry list: gs_repo_obj_*() */
-	int fd;
-	char tmp[4300];
-	unsigned char *buf;
-	size_t blen;
-	uint64_t off;        /* bytes written so far */
-	uint32_t crc;        /* of the entry being written */
-};
-
 struct walk {
 	struct gs_checkpoint *c;
 	git_odb *odb;      /* reads */
-	struct out *w;     /* the pack being built */
+	struct gs_repo *w; /* the pack being built */
 	unsigned tick;
 };
-
-static int flush_out(struct out *o)
-{
-	size_t done = 0;
-	while (done < o->blen) {
-		ssize_t n = write(o->fd, o->buf + done, o->blen - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENOSPC;
-		done += (size_t)n;
-	}
-	o->blen = 0;
-	return 0;
-}
-
-static int emit(struct out *o, const void *data, size_t len)
-{
-	const unsigned char *q = data;
-	o->crc = (uint32_t)crc32(o->crc, q, (uInt)len);
-	o->off += len;
-	while (len) {
-		int e;
-		if (o->blen == OUTBUF && (e = flush_out(o)))
-			return e;
-		size_t k = OUTBUF - o->blen < len ? OUTBUF - o->blen : len;
-		memcpy(o->buf + o->blen, q, k);
-		o->blen += k, q += k, len -= k;
-	}
-	return 0;
-}
-
-/*
- * One whole object, as zlib stored blocks (no compression: recovery
- * inflates it at memory speed, and the pack's size is what a cold start
- * reads, about the same either way for small values and trees of ids).
- */
-static int emit_object(struct out *o, const git_oid *id, git_object_t type,
-		       const unsigned char *data, size_t len)
-{
-	unsigned char h[16];
-	size_t n = 0, sz = len;
-	uint64_t at = o->off;
-	int e;
-	h[n] = (unsigned char)((unsigned)type << 4 | (sz & 0x0f));
-	for (sz >>= 4; sz; sz >>= 7) {
-		h[n++] |= 0x80;
-		h[n] = sz & 0x7f;
-	}
-	n++;
-	h[n++] = 0x78; /* zlib header: deflate, 32K window, no dictionary */
-	h[n++] = 0x01;
-	o->crc = 0;
-	if ((e = emit(o, h, n)))
-		return e;
-	size_t done = 0;
-	do {
-		size_t k = len - done > STORED_MAX ? STORED_MAX : len - done;
-		unsigned char b[5] = { done + k == len, (unsigned char)k,
-				       (unsigned char)(k >> 8),
-				       (unsigned char)~k,
-				       (unsigned char)(~k >> 8) };
-		if ((e = emit(o, b, 5)) || (e = emit(o, data + done, k)))
-			return e;
-		done += k;
-	} while (done < len);
-	uint32_t a = (uint32_t)adler32(1, data, (uInt)len);
-	unsigned char t[4] = { a >> 24, a >> 16, a >> 8, a };
-	if ((e = emit(o, t, 4)))
-		return e;
-	return gs_repo_obj_add(&o->idx, id, at, o->crc);
-}
-
-/* Git's id of an object (its header, then its bytes). */
-static void object_id(git_object_t type, const void *data, size_t len,
-		      git_oid *out)
-{
-	char h[48];
-	int n = snprintf(h, sizeof(h), "%s %zu", git_object_type2string(type),
-			 len);
-	struct gs_sha1 c;
-	gs_sha1_init(&c);
-	gs_sha1_update(&c, h, (size_t)n + 1);
-	gs_sha1_update(&c, data, len);
-	gs_sha1_final(&c, out->id);
-}
 
 static bool stopping(struct gs_checkpoint *c)
 {
@@ -210,13 +101,10 @@ static int copy_obj(struct walk *k, const git_oid *id, git_odb_object **keep)
 	int e = git_odb_read(&o, k->odb, id);
 	if (e)
 		return gs_git_error(e, NULL, 0);
-	git_object_t type = git_odb_object_type(o);
-	const void *d = git_odb_object_data(o);
-	size_t len = git_odb_object_size(o);
-	object_id(type, d, len, &got);
-	/* a corrupt object: no checkpoint rather than a bad one */
-	e = git_oid_equal(&got, id) ? emit_object(k->w, id, type, d, len)
-				    : -EIO;
+	e = gs_repo_write(k->w, git_odb_object_type(o), git_odb_object_data(o),
+			  git_odb_object_size(o), &got);
+	if (!e && !git_oid_equal(&got, id))
+		e = -EIO; /* a corrupt object: no checkpoint rather than a bad one */
 	if (!e && keep)
 		*keep = o;
 	else
@@ -245,7 +133,7 @@ static int walk_tree(struct walk *k, const git_oid *id)
 			bool is_tree = sp - p == 5 && !memcmp(p, "40000", 5);
 			p = nul + 1 + GIT_OID_RAWSZ;
 			if (is_tree != (pass == 1) ||
-			    gs_repo_obj_find(&k->w->idx, cid) >= 0)
+			    gs_repo_obj_find(k->w, cid) >= 0)
 				continue; /* other pass, or written already */
 			e = is_tree ? walk_tree(k, cid) : copy_obj(k, cid, NULL);
 		}
@@ -312,104 +200,26 @@ static int commit_tree(git_odb *odb, const git_oid *commit, git_oid *tree)
 	return e;
 }
 
-static int out_open(struct out *o, const char *dir, bool fsync)
-{
-	memset(o, 0, sizeof(*o));
-	o->fd = -1;
-	if (asprintf(&o->idx.pack_dir, "%s/objects/pack", dir) < 0) {
-		o->idx.pack_dir = NULL;
-		return -ENOMEM;
-	}
-	o->idx.fsync = fsync;
-	snprintf(o->tmp, sizeof(o->tmp), "%s/tmp_pack_ckpt_XXXXXX",
-		 o->idx.pack_dir);
-	if (!(o->buf = malloc(OUTBUF)) ||
-	    (o->fd = mkostemp(o->tmp, O_CLOEXEC)) < 0) {
-		o->tmp[0] = '\0';
-		return o->buf ? -errno : -ENOMEM;
-	}
-	/* the count is filled in at the end */
-	static const unsigned char h[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
-	return emit(o, h, sizeof(h));
-}
-
-static void out_close(struct out *o)
-{
-	if (o->fd >= 0)
-		close(o->fd);
-	if (o->tmp[0])
-		unlink(o->tmp);
-	free(o->buf);
-	free(o->idx.ents);
-	free(o->idx.set);
-	free(o->idx.pack_dir);
-}
-
-/*
- * The object count into the header, then the checksum of the whole file
- * (read back: the header changed after the bytes went out).
- */
-static int out_finish(struct out *o, unsigned char sum[20])
-{
-	int e = flush_out(o);
-	uint32_t n = (uint32_t)o->idx.pending;
-	unsigned char cnt[4] = { n >> 24, n >> 16, n >> 8, n };
-	if (e)
-		return e;
-	if (pwrite(o->fd, cnt, 4, 8) != 4)
-		return -EIO;
-	struct gs_sha1 c;
-	gs_sha1_init(&c);
-	for (uint64_t at = 0; at < o->off;) {
-		ssize_t r = pread(o->fd, o->buf, OUTBUF, (off_t)at);
-		if (r <= 0)
-			return r < 0 ? -errno : -EIO;
-		gs_sha1_update(&c, o->buf, (size_t)r);
-		at += (uint64_t)r;
-	}
-	gs_sha1_final(&c, sum);
-	if (pwrite(o->fd, sum, 20, (off_t)o->off) != 20)
-		return -EIO;
-	if (o->idx.fsync && fsync(o->fd))
-		return -errno;
-	return 0;
-}
-
 static int build(struct gs_checkpoint *c, const git_oid *commit,
 		 uint64_t *size)
 {
-	struct out w;
+	struct gs_repo w;
 	struct walk k = { .c = c, .w = &w };
 	struct names_ctx n = { .c = c };
 	git_oid tree;
-	unsigned char sum[20];
-	char path[4300];
-	int e = out_open(&w, c->dir, c->fsync);
-	if (!e && !(e = gs_checkpoint_odb_open(c->dir, &k.odb))) {
+	int e = gs_repo_open(&w, c->dir, c->fsync);
+	if (e)
+		return e;
+	if (!(e = gs_checkpoint_odb_open(c->dir, &k.odb))) {
 		if (!(e = commit_tree(k.odb, commit, &tree)))
 			e = walk_tree(&k, &tree);
 		git_odb_free(k.odb);
 	}
-	if (!e)
-		e = out_finish(&w, sum);
-	*size = w.off + 20;
 	n.nold = gs_checkpoint_names(c->dir, n.old);
-	if (!e) {
-		char name[64] = "pack-";
-		for (int i = 0; i < 20; i++)
-			snprintf(name + 5 + 2 * i, 3, "%02x", sum[i]);
-		/* named before the pack appears, so that no merge takes it */
-		e = before_dump(&n, name);
-		snprintf(path, sizeof(path), "%s/%s.pack", w.idx.pack_dir, name);
-		if (!e && rename(w.tmp, path))
-			e = -errno;
-		if (!e) {
-			w.tmp[0] = '\0';
-			if ((e = gs_repo_index_write(&w.idx, sum)))
-				unlink(path);
-		}
-	}
-	out_close(&w);
+	*size = gs_repo_pack_bytes(&w);
+	if (!e)
+		e = gs_repo_dump_named(&w, before_dump, &n);
+	gs_repo_close(&w);
 	if (e)
 		return e;
 	for (int i = 0; i < n.nold; i++)
@@ -458,27 +268,11 @@ static bool due(const struct gs_checkpoint *c)
 	return c->want && c->since >= (need > c->min_bytes ? need : c->min_bytes);
 }
 
-/* A checkpoint cut by kill -9 leaves its temporary file: one per store. */
-static void remove_stale(const char *dir)
-{
-	char path[4300];
-	snprintf(path, sizeof(path), "%s/objects/pack", dir);
-	DIR *d = opendir(path);
-	struct dirent *de;
-	if (!d)
-		return;
-	while ((de = readdir(d)))
-		if (!strncmp(de->d_name, "tmp_pack_ckpt_", 14))
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-}
-
 static void *checkpoint_main(void *arg)
 {
 	struct gs_checkpoint *c = arg;
 	/* idle priority: the loop and the writer come first */
 	setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
-	remove_stale(c->dir);
 	uint64_t since = bytes_since(c->dir);
 	pthread_mutex_lock(&c->lock);
 	c->since += since;

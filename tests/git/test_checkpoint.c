@@ -136,21 +136,6 @@ Test(checkpoint, holds_the_whole_head_tree_and_git_reads_it)
 	fsck_clean();
 }
 
-Test(checkpoint, a_file_left_by_a_kill_is_removed)
-{
-	char path[512];
-	fill(0, 20, "v1");
-	snprintf(path, sizeof(path), "%s/objects/pack/tmp_pack_ckpt_AbCdEf",
-		 fx.store);
-	FILE *f = fopen(path, "w");
-	cr_assert_not_null(f);
-	fputs("PACK", f);
-	fclose(f);
-	checkpoint_once();
-	cr_assert_neq(access(path, F_OK), 0, "stale temporary file kept");
-	fsck_clean();
-}
-
 Test(checkpoint, a_new_one_replaces_the_old_and_merges_leave_it_alone)
 {
 	char first[2][64], second[2][64], path[512];
