@@ -75,6 +75,9 @@ static void usage(FILE *f)
 "                           one fdatasync per MS milliseconds)\n"
 "      --boot-id-file FILE  host boot id (default\n"
 "                           /proc/sys/kernel/random/boot_id; tests)\n"
+"      --checkpoint MIB|off a checkpoint pack (the head tree, read first\n"
+"                           at start) once MIB of packs were written since\n"
+"                           the last (default 64), or never\n"
 "      --backend KIND       guest rings: xen, xen:foreign (map every ring by\n"
 "                           its frame, the fallback of a failed grant map),\n"
 "                           sim:DIR (simulated, for tests) or none\n"
@@ -163,7 +166,7 @@ static int set_str(char **dst, const char *s)
 }
 
 enum { OPT_SOCKET = 256, OPT_STORE, OPT_NO_PERSIST, OPT_VERSION, OPT_BACKEND,
-       OPT_FSYNC, OPT_BOOT_ID, OPT_WRITE_RATE };
+       OPT_FSYNC, OPT_BOOT_ID, OPT_WRITE_RATE, OPT_CHECKPOINT };
 
 int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 {
@@ -198,6 +201,7 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		{ "fsync", required_argument, NULL, OPT_FSYNC },
 		{ "boot-id-file", required_argument, NULL, OPT_BOOT_ID },
 		{ "write-rate", required_argument, NULL, OPT_WRITE_RATE },
+		{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *env;
@@ -237,6 +241,7 @@ int xsd_config_parse(struct xsd_config *cfg, int argc, char **argv)
 		case OPT_FSYNC: r = set_str(&cfg->fsync, optarg); break;
 		case OPT_BOOT_ID: r = set_str(&cfg->boot_id_file, optarg); break;
 		case OPT_WRITE_RATE: r = parse_write_rate(cfg, optarg); break;
+		case OPT_CHECKPOINT: r = set_str(&cfg->checkpoint, optarg); break;
 		case OPT_VERSION:
 			printf("xenstored (xenstored-git) %s\n", XSD_VERSION);
 			return 1;
@@ -278,6 +283,8 @@ void xsd_config_free(struct xsd_config *cfg)
 	free(cfg->backend);
 	free(cfg->fsync);
 	free(cfg->boot_id_file);
+	free(cfg->checkpoint);
+	cfg->checkpoint = NULL;
 	cfg->socket_path = cfg->pid_file = cfg->trace_file = cfg->store_dir = NULL;
 	cfg->backend = cfg->fsync = cfg->boot_id_file = NULL;
 }

@@ -38,6 +38,7 @@ struct xsd_config {
 	char *backend; /* --backend; NULL: decide at start */
 	char *fsync;   /* --fsync never|always|<ms>; NULL: never */
 	char *boot_id_file; /* --boot-id-file; NULL: the kernel's */
+	char *checkpoint;   /* --checkpoint off|<MiB>; NULL: the default */
 	bool no_fork;
 	bool output_pid;
 	bool verbose;

@@ -47,6 +47,25 @@ static int parse_fsync(const char *s, struct gitstore_options *o)
 	return 0;
 }
 
+static int parse_checkpoint(const char *s, struct gitstore_options *o)
+{
+	char *end;
+	unsigned long mib;
+
+	if (!s)
+		return 0;
+	if (!strcmp(s, "off")) {
+		o->checkpoint_bytes = GITSTORE_CHECKPOINT_OFF;
+		return 0;
+	}
+	errno = 0;
+	mib = strtoul(s, &end, 10);
+	if (errno || end == s || *end || mib == 0 || mib > (1ul << 20))
+		return -EINVAL;
+	o->checkpoint_bytes = (uint64_t)mib << 20;
+	return 0;
+}
+
 /*
  * Test only (tests/guests/torn.sh): XSD_TEST_JOURNAL_KILL=mid|after makes
  * the daemon kill itself at the first journal write holding a commit,
@@ -79,6 +98,11 @@ int xsd_persist_init(const struct xsd_config *cfg, struct store *st)
 	if (parse_fsync(cfg->fsync, &o)) {
 		fprintf(stderr, "xenstored: --fsync %s: never, always or "
 			"milliseconds\n", cfg->fsync);
+		return -EINVAL;
+	}
+	if (parse_checkpoint(cfg->checkpoint, &o)) {
+		fprintf(stderr, "xenstored: --checkpoint %s: off or MiB "
+			"(1 to 1048576)\n", cfg->checkpoint);
 		return -EINVAL;
 	}
 	o.boot_id_path = cfg->boot_id_file;

@@ -51,10 +51,18 @@ struct gitstore_options {
 	const char *boot_id_path;
 	/*
 	 * Pack bytes written between two checkpoint packs at least (0: the
-	 * default, 64 MiB; docs/STORE-FORMAT.md).
+	 * default, 64 MiB; GITSTORE_CHECKPOINT_OFF: none are written, an
+	 * existing one is still read; docs/STORE-FORMAT.md).
 	 */
 	uint64_t checkpoint_bytes;
+	/*
+	 * Tests: recovery reads the checkpoint pack through libgit2 too,
+	 * instead of straight from the file (the two must agree).
+	 */
+	bool load_no_raw;
 };
+
+#define GITSTORE_CHECKPOINT_OFF UINT64_MAX
 
 /* Fills o with the defaults. */
 void gitstore_options_init(struct gitstore_options *o);

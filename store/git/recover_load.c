@@ -2,13 +2,16 @@
  * recover_load.c - reading the tree at Git's head for recovery.
  *
  * The only start-up cost that grows with the tree: every node is a Git
- * tree plus a .value blob. Objects are read raw from an object database
- * that searches the checkpoint pack first (checkpoint.h; no parsed objects, no writer's mirror: that one loads lazily, when a
- * commit reaches a node), and the first wide directory's second half is
- * read by a second thread with its own object database, into a buffer
- * that is handed on after the first half, so the order stays parents
- * first, children in creation order.
+ * tree plus a .value blob. Objects of the checkpoint pack (checkpoint.h)
+ * are read straight from the mapped file (ckpt_read.h), the few written
+ * since from an object database (no parsed objects, no writer's mirror:
+ * that one loads lazily, when a commit reaches a node). The first wide
+ * directory's second half is read by a second thread with its own
+ * object database and inflate state, into a buffer that is handed on
+ * after the first half, so the order stays parents first, children in
+ * creation order.
  */
+#include "ckpt_read.h"
 #include "gitstore_int.h"
 
 #include <errno.h>
@@ -37,8 +40,20 @@ struct task {
 	git_oid tree;
 };
 
+/* An object read: from the checkpoint pack into a buffer, or libgit2's. */
+struct obj {
+	const char *data;
+	size_t len;
+	git_odb_object *go;
+};
+
 struct walker {
 	git_odb *odb;             /* not owned */
+	const struct gs_ckpt_read *ck; /* NULL: everything through odb */
+	z_stream z;               /* ck's inflate state, this thread's */
+	bool z_ok;
+	struct gs_buf *bufs;      /* one per tree depth, then the value's */
+	size_t nbufs;
 	gitstore_node_fn fn;      /* NULL: nodes go into out */
 	void *ctx;
 	struct gs_buf out;
@@ -54,10 +69,51 @@ struct walker {
 	int err;
 };
 
-static int read_obj(struct walker *w, const git_oid *id, git_odb_object **o)
+/* The buffer of slot i (trees by depth; values after the deepest). */
+static struct gs_buf *buf_at(struct walker *w, size_t i)
 {
-	int e = git_odb_read(o, w->odb, id);
-	return e ? gs_git_error(e, NULL, 0) : 0;
+	if (i >= w->nbufs) {
+		size_t n = i + 16;
+		struct gs_buf *b = realloc(w->bufs, n * sizeof(*b));
+		if (!b)
+			return NULL;
+		memset(b + w->nbufs, 0, (n - w->nbufs) * sizeof(*b));
+		w->bufs = b;
+		w->nbufs = n;
+	}
+	return &w->bufs[i];
+}
+
+/*
+ * Object id, valid until obj_free() or the next read into the same slot.
+ * The checkpoint pack first; anything it lacks or cannot give through
+ * libgit2, which searches every pack.
+ */
+static int read_obj(struct walker *w, const git_oid *id, size_t slot,
+		    struct obj *o)
+{
+	o->go = NULL;
+	if (w->ck && w->z_ok) {
+		struct gs_buf *b = buf_at(w, slot);
+		int type;
+		if (b && !gs_ckpt_read_obj(w->ck, &w->z, id, b, &type)) {
+			o->data = b->data;
+			o->len = b->len;
+			return 0;
+		}
+	}
+	int e = git_odb_read(&o->go, w->odb, id);
+	if (e)
+		return gs_git_error(e, NULL, 0);
+	o->data = git_odb_object_data(o->go);
+	o->len = git_odb_object_size(o->go);
+	return 0;
+}
+
+static void obj_free(struct obj *o)
+{
+	git_odb_object_free(o->go);
+	o->go = NULL;
 }
 
 static struct perm_ent *pc_slot(struct perm_ent *pc, size_t cap,
@@ -71,7 +127,7 @@ static struct perm_ent *pc_slot(struct perm_ent *pc, size_t cap,
 }
 
 /* The parsed perms of blob id (cached: a few blobs serve most nodes). */
-static int perms_get(struct walker *w, const git_oid *id,
+static int perms_get(struct walker *w, const git_oid *id, size_t slot,
 		     const struct xsw_perm **p, unsigned *n)
 {
 	if (w->pccap) {
@@ -94,14 +150,13 @@ static int perms_get(struct walker *w, const git_oid *id,
 		w->pc = pc;
 		w->pccap = cap;
 	}
-	git_odb_object *o;
-	int e = read_obj(w, id, &o);
+	struct obj o;
+	int e = read_obj(w, id, slot, &o);
 	if (e)
 		return e;
 	struct xsw_perm tmp[PERMS_MAX];
-	int cnt = gs_perms_parse((const char *)git_odb_object_data(o),
-				 git_odb_object_size(o), tmp, PERMS_MAX);
-	git_odb_object_free(o);
+	int cnt = gs_perms_parse(o.data, o.len, tmp, PERMS_MAX);
+	obj_free(&o);
 	if (cnt <= 0)
 		return -EIO;
 	struct perm_ent *s = pc_slot(w->pc, w->pccap, id);
@@ -209,7 +264,7 @@ static int apply_order(struct child *v, size_t n, const char *s, size_t len)
 	return 0;
 }
 
-static int walk(struct walker *w, char *path, size_t plen,
+static int walk(struct walker *w, char *path, size_t plen, size_t depth,
 		const git_oid *tree);
 static void *helper_main(void *arg);
 
@@ -237,20 +292,24 @@ static int split(struct walker *h, const char *path, size_t plen,
 	return 0;
 }
 
-static int walk(struct walker *w, char *path, size_t plen,
+/* Slots of read_obj(): the tree of each depth, and one for its blobs. */
+#define TREE_SLOT(depth) (2 * (depth))
+#define BLOB_SLOT(depth) (2 * (depth) + 1)
+
+static int walk(struct walker *w, char *path, size_t plen, size_t depth,
 		const git_oid *tree)
 {
-	git_odb_object *o;
+	struct obj o;
 	git_oid value, perms, order;
 	bool has_order = false;
 	struct child *c = NULL;
 	size_t n = 0, cap = 0;
-	int e = read_obj(w, tree, &o);
+	int e = read_obj(w, tree, TREE_SLOT(depth), &o);
 	if (e)
 		return e;
 	git_oid_cpy(&value, &w->empty);
 	git_oid_cpy(&perms, &w->root_perms); /* no .perms: as root */
-	const char *d = git_odb_object_data(o), *end = d + git_odb_object_size(o);
+	const char *d = o.data, *end = d + o.len;
 	while (d < end) {
 		const char *sp = memchr(d, ' ', (size_t)(end - d));
 		const char *name = sp ? sp + 1 : NULL;
@@ -287,7 +346,7 @@ static int walk(struct walker *w, char *path, size_t plen,
 	}
 	const struct xsw_perm *pp;
 	unsigned npp;
-	if ((e = perms_get(w, &perms, &pp, &npp)))
+	if ((e = perms_get(w, &perms, BLOB_SLOT(depth), &pp, &npp)))
 		goto out;
 	const char *shown = plen ? path : "/";
 	if (git_oid_equal(&value, &w->empty)) {
@@ -295,25 +354,23 @@ static int walk(struct walker *w, char *path, size_t plen,
 			  : put_node(&w->out, shown, strlen(shown), "", 0, pp,
 				     npp);
 	} else {
-		git_odb_object *vo;
-		if ((e = read_obj(w, &value, &vo)))
+		struct obj vo;
+		if ((e = read_obj(w, &value, BLOB_SLOT(depth), &vo)))
 			goto out;
-		const void *v = git_odb_object_data(vo);
-		uint32_t len = (uint32_t)git_odb_object_size(vo);
-		e = w->fn ? w->fn(w->ctx, shown, v, len, pp, npp)
-			  : put_node(&w->out, shown, strlen(shown), v, len, pp,
-				     npp);
-		git_odb_object_free(vo);
+		uint32_t len = (uint32_t)vo.len;
+		e = w->fn ? w->fn(w->ctx, shown, vo.data, len, pp, npp)
+			  : put_node(&w->out, shown, strlen(shown), vo.data,
+				     len, pp, npp);
+		obj_free(&vo);
 	}
 	if (e)
 		goto out;
 	if (has_order) {
-		git_odb_object *oo;
-		if ((e = read_obj(w, &order, &oo)))
+		struct obj oo;
+		if ((e = read_obj(w, &order, BLOB_SLOT(depth), &oo)))
 			goto out;
-		e = apply_order(c, n, (const char *)git_odb_object_data(oo),
-				git_odb_object_size(oo));
-		git_odb_object_free(oo);
+		e = apply_order(c, n, oo.data, oo.len);
+		obj_free(&oo);
 		if (e)
 			goto out;
 	}
@@ -334,7 +391,7 @@ static int walk(struct walker *w, char *path, size_t plen,
 		path[plen] = '/';
 		memcpy(path + plen + 1, c[i].name, c[i].len);
 		path[plen + 1 + c[i].len] = '\0';
-		e = walk(w, path, plen + 1 + c[i].len, &c[i].tree);
+		e = walk(w, path, plen + 1 + c[i].len, depth + 1, &c[i].tree);
 		path[plen] = '\0';
 	}
 	if (h) {
@@ -348,7 +405,7 @@ static int walk(struct walker *w, char *path, size_t plen,
 	}
 out:
 	free(c);
-	git_odb_object_free(o);
+	obj_free(&o);
 	return e;
 }
 
@@ -364,15 +421,28 @@ static void *helper_main(void *arg)
 			break;
 		}
 		memcpy(path, h->tasks[i].path, l + 1);
-		e = walk(h, path, l, &h->tasks[i].tree);
+		e = walk(h, path, l, 0, &h->tasks[i].tree);
 	}
 	free(path);
 	h->err = e;
 	return NULL;
 }
 
+static void walker_init_ck(struct walker *w, const struct gs_ckpt_read *ck)
+{
+	if (!ck)
+		return;
+	w->ck = ck;
+	w->z_ok = inflateInit(&w->z) == Z_OK;
+}
+
 static void walker_fini(struct walker *w)
 {
+	if (w->z_ok)
+		inflateEnd(&w->z);
+	for (size_t i = 0; i < w->nbufs; i++)
+		gs_buf_free(&w->bufs[i]);
+	free(w->bufs);
 	for (size_t i = 0; i < w->pccap; i++)
 		free(w->pc[i].p);
 	free(w->pc);
@@ -388,8 +458,13 @@ int gs_recover_load(struct gitstore *gs, const git_oid *tree,
 	static const struct xsw_perm n0 = { 0, XSW_PERM_NONE };
 	struct walker w = { .fn = fn, .ctx = ctx };
 	struct walker h = { .fn = NULL };
+	struct gs_ckpt_read ck;
 	char *path = malloc(PATH_MAX_LOAD);
 	int e = path ? 0 : -ENOMEM;
+	/* without a usable checkpoint pack: everything through libgit2 */
+	bool raw = !gs->opts.load_no_raw &&
+		   !gs_ckpt_read_open(&ck, gs->repo.dir);
+	walker_init_ck(&w, raw ? &ck : NULL);
 	/* the checkpoint pack first: most of the tree, in one file, in order */
 	if (!e)
 		e = gs_checkpoint_odb_open(gs->repo.dir, &w.odb);
@@ -404,11 +479,12 @@ int gs_recover_load(struct gitstore *gs, const git_oid *tree,
 	if (!e && !gs_checkpoint_odb_open(gs->repo.dir, &h.odb)) {
 		git_oid_cpy(&h.empty, &w.empty);
 		git_oid_cpy(&h.root_perms, &w.root_perms);
+		walker_init_ck(&h, raw ? &ck : NULL);
 		w.helper = &h;
 	}
 	if (!e) {
 		path[0] = '\0';
-		e = walk(&w, path, 0, tree);
+		e = walk(&w, path, 0, 0, tree);
 	}
 	if (h.started) /* an error in the first half: wait for the second */
 		pthread_join(h.thread, NULL);
@@ -418,6 +494,8 @@ int gs_recover_load(struct gitstore *gs, const git_oid *tree,
 		git_odb_free(w.odb);
 	walker_fini(&w);
 	walker_fini(&h);
+	if (raw)
+		gs_ckpt_read_close(&ck);
 	free(path);
 	return e;
 }

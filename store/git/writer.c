@@ -496,9 +496,10 @@ int gs_writer_start(struct gitstore *gs)
 		return -e;
 	gs->started = true;
 	/* best effort: without it recovery reads the ordinary packs */
-	gs_checkpoint_start(&gs->ckpt, gs->dir, gs->repo.fsync,
-			    gs->opts.checkpoint_bytes,
-			    gs->has_head ? &gs->head : NULL);
+	if (gs->opts.checkpoint_bytes != GITSTORE_CHECKPOINT_OFF)
+		gs_checkpoint_start(&gs->ckpt, gs->dir, gs->repo.fsync,
+				    gs->opts.checkpoint_bytes,
+				    gs->has_head ? &gs->head : NULL);
 	return 0;
 }
 

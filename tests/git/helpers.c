@@ -64,14 +64,22 @@ struct gitstore *open_store(struct fixture *f, unsigned pack_interval_ms,
 			    uint64_t *last_seq)
 {
 	struct gitstore_options o;
+	gitstore_options_init(&o);
+	o.pack_interval_ms = pack_interval_ms;
+	o.fsync = fsync;
+	return open_store_with(f, &o, nodes, last_seq);
+}
+
+struct gitstore *open_store_with(struct fixture *f,
+				 const struct gitstore_options *opts,
+				 struct node_list *nodes, uint64_t *last_seq)
+{
+	struct gitstore_options o = *opts;
 	struct gitstore *gs;
 	struct node_list tmp = { 0 };
 	char err[256];
 	uint64_t seq;
-	gitstore_options_init(&o);
 	o.boot_id_path = f->bootfile;
-	o.pack_interval_ms = pack_interval_ms;
-	o.fsync = fsync;
 	o.lag_max = 1000000;
 	int e = gitstore_open(&gs, f->store, &o, err, sizeof(err));
 	cr_assert_eq(e, 0, "open: %d %s", e, err);

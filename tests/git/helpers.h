@@ -35,6 +35,10 @@ struct node_list {
 struct gitstore *open_store(struct fixture *f, unsigned pack_interval_ms,
 			    enum gitstore_fsync fsync, struct node_list *nodes,
 			    uint64_t *last_seq);
+/* The same with options (its boot id file and lag_max are the fixture's). */
+struct gitstore *open_store_with(struct fixture *f,
+				 const struct gitstore_options *opts,
+				 struct node_list *nodes, uint64_t *last_seq);
 void nodes_free(struct node_list *l);
 const struct tnode *nodes_find(const struct node_list *l, const char *path);
 /* Index of path in walk order, or -1. */

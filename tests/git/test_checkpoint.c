@@ -1,5 +1,6 @@
 /* test_checkpoint.c - the checkpoint pack: contents, replacement, use. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <git2.h>
 #include <git2/sys/odb_backend.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "helpers.h"
 #include "store/git/checkpoint.h"
+#include "store/git/ckpt_read.h"
 #include "store/git/repo.h"
 
 #define BOOT_A "aaaaaaaa-0000-0000-0000-000000000001"
@@ -194,5 +196,128 @@ Test(checkpoint, recovery_reads_through_it_and_without_it)
 	cr_assert_str_eq(value_of(&l, "/d/n12"), "v2");
 	nodes_free(&l);
 	cr_assert_eq(gitstore_close(gs), 0);
+	fsck_clean();
+}
+
+/* Recovers with the checkpoint pack read raw, or through libgit2. */
+static void recover_into(struct node_list *l, bool raw)
+{
+	struct gitstore_options o;
+	gitstore_options_init(&o);
+	o.pack_interval_ms = 10;
+	o.load_no_raw = !raw;
+	struct gitstore *gs = open_store_with(&fx, &o, l, NULL);
+	cr_assert_eq(gitstore_close(gs), 0);
+}
+
+Test(checkpoint, raw_read_gives_what_libgit2_gives)
+{
+	char names[2][64];
+	fill(0, 40, "v1");
+	checkpoint_once();
+	fill(40, 3, "v2"); /* not in the checkpoint */
+	struct gs_ckpt_read r;
+	cr_assert_eq(gs_ckpt_read_open(&r, fx.store), 0);
+	cr_assert_eq(gs_checkpoint_names(fx.store, names), 1);
+	git_odb *odb;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/objects", fx.store);
+	cr_assert_eq(git_odb_open(&odb, path), 0);
+	z_stream z = { 0 };
+	cr_assert_eq(inflateInit(&z), Z_OK);
+	struct gs_buf b = { 0 };
+	int st, type;
+	char *o = git_out(&fx, &st, "ls-tree -r -t '--format=%%(objectname)' main");
+	cr_assert_eq(st, 0);
+	unsigned hit = 0, miss = 0;
+	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n")) {
+		git_oid id;
+		git_odb_object *go;
+		cr_assert_eq(git_oid_fromstrn(&id, l, GIT_OID_HEXSZ), 0);
+		cr_assert_eq(git_odb_read(&go, odb, &id), 0);
+		int e = gs_ckpt_read_obj(&r, &z, &id, &b, &type);
+		if (e == -ENOENT) {
+			miss++;
+		} else {
+			cr_assert_eq(e, 0, "%s: %d", l, e);
+			cr_assert_eq(type, (int)git_odb_object_type(go));
+			cr_assert_eq(b.len, git_odb_object_size(go));
+			cr_assert_eq(memcmp(b.data, git_odb_object_data(go),
+					    b.len), 0, "%s differs", l);
+			hit++;
+		}
+		git_odb_object_free(go);
+	}
+	/* n40..n42 (trees and values) and the trees above are newer */
+	cr_assert_gt(hit, 80);
+	cr_assert_geq(miss, 3);
+	free(o);
+	gs_buf_free(&b);
+	inflateEnd(&z);
+	git_odb_free(odb);
+	gs_ckpt_read_close(&r);
+}
+
+static void assert_same(const struct node_list *a, const struct node_list *b)
+{
+	cr_assert_eq(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		cr_assert_str_eq(a->v[i].path, b->v[i].path);
+		cr_assert_eq(a->v[i].len, b->v[i].len, "%s", a->v[i].path);
+		cr_assert_eq(memcmp(a->v[i].value, b->v[i].value, a->v[i].len),
+			     0, "%s", a->v[i].path);
+		cr_assert_str_eq(a->v[i].perms, b->v[i].perms, "%s",
+				 a->v[i].path);
+	}
+}
+
+Test(checkpoint, recovery_raw_and_through_libgit2_agree)
+{
+	/* a wide directory (the second thread's share), owners, depth */
+	struct gitstore *gs = open_store(&fx, 10, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	char path[96], val[32];
+	for (int i = 0; i < 150; i++) {
+		snprintf(path, sizeof(path), "/local/domain/%d/device/vif/0/k",
+			 i);
+		snprintf(val, sizeof(val), "v%d", i);
+		commit_write(gs, (uint32_t)(i % 3), path, val);
+	}
+	cr_assert_eq(gitstore_flush(gs), 0);
+	cr_assert_eq(gitstore_sync(gs), 0);
+	cr_assert_eq(gitstore_close(gs), 0);
+	checkpoint_once();
+	/* after it: changed, added, deleted (a leaf and whole subtrees) */
+	gs = open_store(&fx, 10, GITSTORE_FSYNC_NEVER, NULL, NULL);
+	commit_write(gs, 0, "/local/domain/7/device/vif/0/k", "changed");
+	commit_write(gs, 5, "/local/domain/8/device/vif/0/k", "owner changed");
+	commit_write(gs, 0, "/local/domain/200/new/deeper", "added");
+	commit_write(gs, 1, "/local/domain/9/device/vbd", "added beside");
+	commit_rm(gs, 0, "/local/domain/10/device/vif/0/k");
+	commit_rm(gs, 0, "/local/domain/11");
+	commit_rm(gs, 0, "/local/domain/120/device");
+	cr_assert_eq(gitstore_flush(gs), 0);
+	cr_assert_eq(gitstore_sync(gs), 0);
+	cr_assert_eq(gitstore_close(gs), 0);
+	struct node_list raw = { 0 }, lib = { 0 };
+	recover_into(&raw, true);
+	recover_into(&lib, false);
+	assert_same(&raw, &lib);
+	cr_assert_str_eq(value_of(&raw, "/local/domain/7/device/vif/0/k"),
+			 "changed");
+	cr_assert_str_eq(value_of(&raw, "/local/domain/200/new/deeper"),
+			 "added");
+	cr_assert_str_eq(value_of(&raw, "/local/domain/140/device/vif/0/k"),
+			 "v140");
+	cr_assert_str_neq(nodes_find(&raw, "/local/domain/8/device/vif/0/k")
+				  ->perms,
+			  nodes_find(&raw, "/local/domain/6/device/vif/0/k")
+				  ->perms);
+	cr_assert_eq(nodes_index(&raw, "/local/domain/10/device/vif/0/k"), -1);
+	cr_assert_eq(nodes_index(&raw, "/local/domain/11"), -1);
+	cr_assert_eq(nodes_index(&raw, "/local/domain/120/device"), -1);
+	cr_assert_geq(nodes_index(&raw, "/local/domain/120"), 0);
+	nodes_free(&raw);
+	nodes_free(&lib);
 	fsck_clean();
 }

@@ -1,0 +1,172 @@
+/*
+ * ckpt_read.c - the checkpoint pack read raw (ckpt_read.h).
+ *
+ * Index format v2 (Git's pack-format.txt): "\377tOc", version 2, 256
+ * fan-out counts, n object ids, n CRC32s, n 4-byte offsets (top bit: an
+ * index into the 8-byte offsets that follow), then two checksums.
+ */
+#include "ckpt_read.h"
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static int map_file(const char *path, const unsigned char **out, size_t *len)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || st.st_size <= 0) {
+		close(fd);
+		return -EIO;
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return -errno;
+	/* read whole and in order: the load touches nearly every page */
+	madvise(m, (size_t)st.st_size, MADV_WILLNEED);
+	*out = m;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+void gs_ckpt_read_close(struct gs_ckpt_read *r)
+{
+	if (r->idx)
+		munmap((void *)r->idx, r->idx_len);
+	if (r->pack)
+		munmap((void *)r->pack, r->pack_len);
+	memset(r, 0, sizeof(*r));
+}
+
+static int check_idx(struct gs_ckpt_read *r)
+{
+	const unsigned char *p = r->idx;
+	size_t base = 8 + 256 * 4;
+	if (r->idx_len < base + 40 || memcmp(p, "\377tOc", 4) || be32(p + 4) != 2)
+		return -EIO;
+	uint32_t prev = 0;
+	for (int i = 0; i < 256; i++) {
+		uint32_t c = be32(p + 8 + 4 * i);
+		if (c < prev)
+			return -EIO;
+		prev = c;
+	}
+	r->n = prev;
+	size_t fixed = base + (size_t)r->n * 28 + 40;
+	if (r->idx_len < fixed || (r->idx_len - fixed) % 8)
+		return -EIO;
+	r->oids = p + base;
+	r->off32 = r->oids + (size_t)r->n * 24; /* past ids and CRCs */
+	r->off64 = r->off32 + (size_t)r->n * 4;
+	r->n64 = (uint32_t)((r->idx_len - fixed) / 8);
+	return 0;
+}
+
+int gs_ckpt_read_open(struct gs_ckpt_read *r, const char *dir)
+{
+	char names[2][64], path[4300];
+	memset(r, 0, sizeof(*r));
+	if (gs_checkpoint_names(dir, names) < 1)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/objects/pack/%s.idx", dir, names[0]);
+	int e = map_file(path, &r->idx, &r->idx_len);
+	if (!e) {
+		snprintf(path, sizeof(path), "%s/objects/pack/%s.pack", dir,
+			 names[0]);
+		e = map_file(path, &r->pack, &r->pack_len);
+	}
+	if (!e)
+		e = check_idx(r);
+	if (!e && (r->pack_len < 32 || memcmp(r->pack, "PACK", 4) ||
+		   be32(r->pack + 4) != 2 || be32(r->pack + 8) != r->n))
+		e = -EIO;
+	if (e)
+		gs_ckpt_read_close(r);
+	return e == -EIO ? e : (e ? -ENOENT : 0);
+}
+
+/* The pack offset of id, or -ENOENT. */
+static int64_t find(const struct gs_ckpt_read *r, const git_oid *id)
+{
+	const unsigned char *fan = r->idx + 8;
+	unsigned b = id->id[0];
+	uint32_t lo = b ? be32(fan + 4 * (b - 1)) : 0, hi = be32(fan + 4 * b);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(r->oids + (size_t)mid * 20, id->id, 20);
+		if (!c) {
+			uint32_t o = be32(r->off32 + (size_t)mid * 4);
+			if (!(o & 0x80000000u))
+				return o;
+			o &= 0x7fffffffu;
+			if (o >= r->n64)
+				return -EIO;
+			const unsigned char *q = r->off64 + (size_t)o * 8;
+			return (int64_t)((uint64_t)be32(q) << 32 | be32(q + 4)) &
+			       INT64_MAX;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
+
+int gs_ckpt_read_obj(const struct gs_ckpt_read *r, z_stream *z,
+		     const git_oid *id, struct gs_buf *out, int *type)
+{
+	if (!r->pack)
+		return -ENOENT;
+	int64_t off = find(r, id);
+	size_t end = r->pack_len - 20; /* the trailing checksum */
+	if (off < 0)
+		return (int)off;
+	if ((uint64_t)off < 12 || (uint64_t)off >= end)
+		return -EIO;
+	const unsigned char *p = r->pack + off, *stop = r->pack + end;
+	unsigned c = *p++;
+	int t = (c >> 4) & 7;
+	uint64_t size = c & 15;
+	for (unsigned shift = 4; c & 0x80; shift += 7) {
+		if (p == stop || shift > 57)
+			return -EIO;
+		c = *p++;
+		size |= (uint64_t)(c & 0x7f) << shift;
+	}
+	if (t < GIT_OBJECT_COMMIT || t > GIT_OBJECT_TAG)
+		return -ENOENT; /* a delta: not ours, let libgit2 resolve it */
+	if (size > (64u << 20))
+		return -EIO;
+	out->len = 0;
+	int e = gs_buf_reserve(out, (size_t)size + 1);
+	if (e)
+		return e;
+	if (inflateReset(z) != Z_OK)
+		return -EIO;
+	z->next_in = (unsigned char *)p;
+	z->avail_in = (uInt)((size_t)(stop - p) > UINT32_MAX ? UINT32_MAX
+							       : stop - p);
+	z->next_out = (unsigned char *)out->data;
+	/* one more byte of room: an object longer than its header says fails */
+	z->avail_out = (uInt)size + 1;
+	if (inflate(z, Z_FINISH) != Z_STREAM_END || z->total_out != size)
+		return -EIO;
+	out->len = (size_t)size;
+	*type = t;
+	return 0;
+}
