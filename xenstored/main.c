@@ -113,6 +113,7 @@ static void shutdown_daemon(void)
 		unlink(xsd.cfg.pid_file);
 }
 
+#ifndef __SANITIZE_ADDRESS__ /* the sanitizer reports these itself */
 /*
  * A fatal signal leaves a backtrace in the log (addresses an admin can
  * give to addr2line), then takes its default action: the store is safe
@@ -138,6 +139,7 @@ static void fatal_handlers_install(void)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		signal(sigs[i], on_fatal);
 }
+#endif
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -236,7 +238,7 @@ int main(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : 2;
 	signal(SIGPIPE, SIG_IGN);
-#ifndef __SANITIZE_ADDRESS__ /* the sanitizer reports these itself */
+#ifndef __SANITIZE_ADDRESS__
 	fatal_handlers_install();
 #endif
 

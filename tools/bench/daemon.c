@@ -295,10 +295,12 @@ int bench_daemon_rss_map(const struct bench_daemon *d, FILE *out)
 				sp += strspn(sp, " ");
 				fields++;
 			}
-			snprintf(name, sizeof(name), "%s",
-				 sp && *sp ? sp : "[anon]");
-			if ((sp = strrchr(name, '/')) && name[0] == '/')
-				memmove(name, sp + 1, strlen(sp + 1) + 1);
+			const char *src = sp && *sp ? sp : "[anon]";
+			/* a file's mapping goes by its base name */
+			if (src[0] == '/')
+				src = strrchr(src, '/') + 1;
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)sizeof(name) - 1, src);
 			continue;
 		}
 		if (!strncmp(line, "Rss:", 4)) {
