@@ -14,52 +14,21 @@
 #   - a transaction open at a kill ends with EAGAIN, its write not applied.
 #
 # Needs our daemon (XSD_DAEMON_BIN) and xs-guest (XS_GUEST).
-set -u
-
-case "${XSD_TEST_DAEMON:-}" in ?*) echo "SKIP: sim backend and restarts are ours" >&2; exit 77 ;; esac
-[ -x "${XSD_DAEMON_BIN:-}" ] || { echo "SKIP: XSD_DAEMON_BIN not built" >&2; exit 77; }
-[ -x "${XS_GUEST:-}" ] || { echo "SKIP: XS_GUEST not built" >&2; exit 77; }
+. "$(dirname "$0")/restart-lib.sh"
 
 ROUNDS=${CRASH_ROUNDS:-20}
 GUESTS="11 12 13"
-DIR=$(mktemp -d /tmp/xsd-crash.XXXXXX)
-SIM=$DIR/sim
-mkdir "$SIM"
-export XENSTORED_PATH=$DIR/socket
-DPID=""
+DAEMON_ARGS="-S 4000"
 FEEDERS=""
 WORKERS=""
 
+# more children than restart-lib.sh's cleanup knows (its trap calls this)
 cleanup() {
 	touch "$DIR/stop"
 	for p in $FEEDERS $WORKERS; do kill "$p" 2>/dev/null; done
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	[ -z "${XSD_KEEP:-}" ] && rm -rf "$DIR"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	tail -n 30 "$DIR/daemon.log"
-	exit 1
-}
-
-start_daemon() {
-	"$XSD_DAEMON_BIN" -N --socket "$DIR/socket" --store "$DIR/store" \
-		--backend "sim:$SIM" -V -S 4000 </dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
-	DPID=$!
-	# the socket of a killed daemon stays: wait for an answer instead
-	i=0
-	until xenstore-exists / 2>/dev/null; do
-		kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start"
-		[ $i -lt 200 ] || fail "daemon not answering after 10 s"
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
-g() { _d=$1; shift; "$XS_GUEST" --dir "$SIM" --domid "$_d" --timeout 20000 "$@"; }
 
 # a random delay in seconds, from 0.05 to 0.6
 rand_delay() {

@@ -9,54 +9,7 @@
 # watch is gone and the ring serves.
 #
 # Needs our daemon (XSD_DAEMON_BIN) and xs-guest (XS_GUEST).
-set -u
-
-case "${XSD_TEST_DAEMON:-}" in ?*) echo "SKIP: sim backend and restarts are ours" >&2; exit 77 ;; esac
-[ -x "${XSD_DAEMON_BIN:-}" ] || { echo "SKIP: XSD_DAEMON_BIN not built" >&2; exit 77; }
-[ -x "${XS_GUEST:-}" ] || { echo "SKIP: XS_GUEST not built" >&2; exit 77; }
-
-DIR=$(mktemp -d /tmp/xsd-reconnect.XXXXXX)
-SIM=$DIR/sim
-mkdir "$SIM"
-export XENSTORED_PATH=$DIR/socket
-DPID=""
-GPID=""
-
-cleanup() {
-	[ -n "$GPID" ] && kill "$GPID" 2>/dev/null
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -z "${XSD_KEEP:-}" ] && rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	tail -n 30 "$DIR/daemon.log"
-	exit 1
-}
-
-# start_daemon [hook]: with an argument, the reconnect hook is armed
-start_daemon() {
-	if [ -n "${1:-}" ]; then
-		XSD_TEST_KILL_AT_RECONNECT=1 "$XSD_DAEMON_BIN" -N \
-			--socket "$DIR/socket" --store "$DIR/store" \
-			--backend "sim:$SIM" -V </dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
-	else
-		"$XSD_DAEMON_BIN" -N --socket "$DIR/socket" --store "$DIR/store" \
-			--backend "sim:$SIM" -V </dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
-	fi
-	DPID=$!
-	i=0
-	until xenstore-exists / 2>/dev/null; do
-		kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start"
-		[ $i -lt 200 ] || fail "daemon not answering after 10 s"
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
-g() { _d=$1; shift; "$XS_GUEST" --dir "$SIM" --domid "$_d" --timeout 20000 "$@"; }
+. "$(dirname "$0")/restart-lib.sh"
 
 D=11
 FAILS=0
@@ -66,7 +19,7 @@ start_daemon
 
 kill -9 "$DPID"
 wait "$DPID" 2>/dev/null
-start_daemon hook
+start_daemon XSD_TEST_KILL_AT_RECONNECT=1
 g $D reconnect >"$DIR/out" 2>&1 &
 GPID=$!
 i=0

@@ -13,54 +13,7 @@
 # and the counter equals the number acknowledged.
 #
 # Needs our daemon (XSD_DAEMON_BIN) and xs-guest (XS_GUEST).
-set -u
-
-case "${XSD_TEST_DAEMON:-}" in ?*) echo "SKIP: sim backend and restarts are ours" >&2; exit 77 ;; esac
-[ -x "${XSD_DAEMON_BIN:-}" ] || { echo "SKIP: XSD_DAEMON_BIN not built" >&2; exit 77; }
-[ -x "${XS_GUEST:-}" ] || { echo "SKIP: XS_GUEST not built" >&2; exit 77; }
-
-DIR=$(mktemp -d /tmp/xsd-torn.XXXXXX)
-SIM=$DIR/sim
-mkdir "$SIM"
-export XENSTORED_PATH=$DIR/socket
-DPID=""
-GPID=""
-
-cleanup() {
-	[ -n "$GPID" ] && kill "$GPID" 2>/dev/null
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
-	[ -z "${XSD_KEEP:-}" ] && rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-	echo "FAIL: $*"
-	tail -n 30 "$DIR/daemon.log"
-	exit 1
-}
-
-# start_daemon [HOOK]: HOOK arms XSD_TEST_JOURNAL_KILL for this run
-start_daemon() {
-	if [ -n "${1:-}" ]; then
-		XSD_TEST_JOURNAL_KILL=$1 "$XSD_DAEMON_BIN" -N --socket "$DIR/socket" \
-			--store "$DIR/store" --backend "sim:$SIM" -V \
-			</dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
-	else
-		"$XSD_DAEMON_BIN" -N --socket "$DIR/socket" --store "$DIR/store" \
-			--backend "sim:$SIM" -V </dev/null >>"$DIR/daemon.log" 2>&1 3>&- &
-	fi
-	DPID=$!
-	i=0
-	until xenstore-exists / 2>/dev/null; do
-		kill -0 "$DPID" 2>/dev/null || fail "daemon exited at start"
-		[ $i -lt 200 ] || fail "daemon not answering after 10 s"
-		sleep 0.05
-		i=$((i + 1))
-	done
-}
-
-g() { _d=$1; shift; "$XS_GUEST" --dir "$SIM" --domid "$_d" --timeout 20000 "$@"; }
+. "$(dirname "$0")/restart-lib.sh"
 
 D=11
 start_daemon
@@ -74,7 +27,7 @@ for mode in mid after mid after; do
 	# restart with the hook armed; the guest's next commit kills it
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null
-	start_daemon "$mode"
+	start_daemon XSD_TEST_JOURNAL_KILL="$mode"
 	g $D 'atomic-inc data/c' >"$DIR/out" 2>&1 &
 	GPID=$!
 	i=0
