@@ -319,6 +319,7 @@ int gs_checkpoint_start(struct gs_checkpoint *c, const char *dir, bool fsync,
 		c->dir = NULL;
 		return -e;
 	}
+	pthread_setname_np(c->thread, "xsd-checkpoint");
 	c->started = true;
 	return 0;
 }

@@ -494,6 +494,8 @@ int gs_writer_start(struct gitstore *gs)
 	int e = pthread_create(&gs->thread, NULL, writer_main, gs);
 	if (e)
 		return -e;
+	/* named so that per-thread CPU (top -H, /proc/PID/task) finds it */
+	pthread_setname_np(gs->thread, "xsd-writer");
 	gs->started = true;
 	/* best effort: without it recovery reads the ordinary packs */
 	if (gs->opts.checkpoint_bytes != GITSTORE_CHECKPOINT_OFF)

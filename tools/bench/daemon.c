@@ -1,6 +1,7 @@
 /* daemon.c - start/probe/stop the daemons under test (see daemon.h). */
 #include "daemon.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -322,4 +323,59 @@ int bench_daemon_rss_map(const struct bench_daemon *d, FILE *out)
 		fprintf(out, "  %8ld KiB (anon %8ld)  %s\n", parts[i].kib,
 			parts[i].anon_kib, parts[i].name);
 	return 0;
+}
+
+/* utime + stime of one task, from the fields after its "(comm)". */
+static double task_cpu(const char *dir)
+{
+	char path[340], line[1024];
+	unsigned long long ut, st;
+	FILE *f;
+	char *p;
+
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0; /* the thread ended meanwhile */
+	p = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+	fclose(f);
+	/* state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu", &ut, &st) != 2)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double bench_daemon_thread_cpu(const struct bench_daemon *d, const char *name)
+{
+	char path[64], dir[320], comm[64];
+	struct dirent *e;
+	double sum = 0;
+	DIR *td;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)d->pid);
+	if (!(td = opendir(path)))
+		return -errno;
+	while ((e = readdir(td))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", path, e->d_name);
+		if (name) {
+			char cp[340];
+			FILE *f;
+			snprintf(cp, sizeof(cp), "%s/comm", dir);
+			if (!(f = fopen(cp, "r")))
+				continue;
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = '\0';
+			fclose(f);
+			comm[strcspn(comm, "\n")] = '\0';
+			if (strcmp(comm, name))
+				continue;
+		}
+		sum += task_cpu(dir);
+	}
+	closedir(td);
+	return sum;
 }

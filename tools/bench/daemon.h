@@ -56,6 +56,12 @@ long bench_daemon_rss_kib(const struct bench_daemon *d);
  * file (summed over its mappings), heap, stacks and other anonymous memory.
  */
 int bench_daemon_rss_map(const struct bench_daemon *d, FILE *out);
+/*
+ * CPU seconds (user + system) used so far by the daemon's threads named
+ * name (/proc/PID/task/TID/comm), by all of them when name is NULL;
+ * negative errno when the daemon cannot be read.
+ */
+double bench_daemon_thread_cpu(const struct bench_daemon *d, const char *name);
 /* Prints the last lines of the daemon's log to stderr. */
 void bench_daemon_log_tail(const struct bench_daemon *d);
 

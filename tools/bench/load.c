@@ -178,6 +178,7 @@ int load_run(const struct load_spec *s, struct load_result *res)
 		res->secs = bc_now() - t0;
 out:
 	for (int i = 0; i < n; i++) {
+		res->writes += lc[i].counter - ((uint64_t)i << 40);
 		bc_close(&lc[i].c);
 		free(lc[i].rbuf);
 	}

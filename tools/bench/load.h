@@ -29,6 +29,7 @@ struct load_spec {
 struct load_result {
 	uint64_t ops;     /* successful replies */
 	uint64_t errors;  /* XS_ERROR replies */
+	uint64_t writes;  /* WRITEs sent, drained ones included */
 	double secs;
 };
 
