@@ -31,12 +31,23 @@ struct gs_perms_cache {
 
 size_t gs_perms_format(const struct xsw_perm *p, unsigned n, char *out)
 {
+	/* by hand: sprintf was the writer's only printf per commit */
 	static const char letters[] = "nrwb";
 	size_t len = 0;
-	for (unsigned i = 0; i < n; i++)
-		len += (size_t)sprintf(out + len, "%c%" PRIu32 "%s\n",
-				       letters[p[i].perms & 3], p[i].domid,
-				       (p[i].perms & XSW_PERM_IGNORE) ? "!" : "");
+	for (unsigned i = 0; i < n; i++) {
+		char num[10];
+		unsigned k = 0;
+		uint32_t v = p[i].domid;
+		out[len++] = letters[p[i].perms & 3];
+		do
+			num[k++] = (char)('0' + v % 10);
+		while ((v /= 10));
+		while (k)
+			out[len++] = num[--k];
+		if (p[i].perms & XSW_PERM_IGNORE)
+			out[len++] = '!';
+		out[len++] = '\n';
+	}
 	return len;
 }
 

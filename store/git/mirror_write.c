@@ -146,7 +146,22 @@ static int node_sort(struct gs_mirror *m, struct gs_mnode *n,
 		v[k++] = c;
 		olen += c->namelen + 1u;
 	}
-	qsort(v, k, sizeof(*v), cmp_child);
+	if (k < WIDE) {
+		/*
+		 * Insertion sort: a narrow directory is sorted at each write,
+		 * and its children mostly come in order already (qsort's
+		 * calls through a pointer cost more than the few moves).
+		 */
+		for (size_t i = 1; i < k; i++) {
+			struct gs_mnode *x = v[i];
+			size_t j = i;
+			for (; j && cmp_child(&v[j - 1], &x) > 0; j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+	} else {
+		qsort(v, k, sizeof(*v), cmp_child);
+	}
 	*need_order = false;
 	k = 0;
 	for (c = n->first; c; c = c->next)

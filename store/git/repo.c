@@ -304,7 +304,7 @@ static size_t put_stored(unsigned char *p, const void *data, size_t len)
 		memcpy(p + n, q, k);
 		n += k, q += k, left -= k;
 	} while (left);
-	uLong a = adler32(1, data, (uInt)len);
+	uint32_t a = gs_adler32(1, data, len);
 	p[n++] = (unsigned char)(a >> 24);
 	p[n++] = (unsigned char)(a >> 16);
 	p[n++] = (unsigned char)(a >> 8);

@@ -12,6 +12,28 @@
 
 #define DELTA_DEPTH_MAX GS_DELTA_DEPTH_MAX
 
+/*
+ * The end of the run from i where x and y agree (at most len), 8 bytes
+ * a step: a full chain's diff compares a whole wide tree, and a narrow
+ * tree is compared with its chain's root at each write.
+ */
+static size_t same_end(const unsigned char *x, const unsigned char *y,
+		       size_t i, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= len; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, x + i, 8);
+		memcpy(&b, y + i, 8);
+		if (a != b) /* the lowest differing byte comes first */
+			return i + (size_t)__builtin_ctzll(a ^ b) / 8;
+	}
+#endif
+	while (i < len && x[i] == y[i])
+		i++;
+	return i;
+}
+
 static size_t put_varint(unsigned char *p, size_t v)
 {
 	size_t n = 0;
@@ -129,9 +151,8 @@ int gs_repo_write_delta(struct gs_repo *r, git_object_t type,
 	if (e != 1)
 		return e;
 	const unsigned char *x = bdata, *y = data;
-	size_t pre = 0, suf = 0, min = len < blen ? len : blen;
-	while (pre < min && x[pre] == y[pre])
-		pre++;
+	size_t suf = 0, min = len < blen ? len : blen;
+	size_t pre = same_end(x, y, 0, min);
 	while (suf < min - pre && x[blen - 1 - suf] == y[len - 1 - suf])
 		suf++;
 	return add_delta(r, (unsigned)type, out, data, len, b, blen, pre, suf);
@@ -166,9 +187,7 @@ static int diff_add(struct gs_repo *r, git_object_t type, const git_oid *out,
 	n = put_varint(d, len);
 	n += put_varint(d + n, len);
 	while (i < len && n < cap) {
-		size_t j = i;
-		while (j < len && x[j] == y[j])
-			j++;
+		size_t j = same_end(x, y, i, len);
 		if (j - i >= COPY_MIN || (j == len && j > i)) {
 			n += put_insert(d + n, y + i - ins, ins);
 			ins = 0;
