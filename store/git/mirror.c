@@ -355,6 +355,8 @@ int gs_mirror_apply(struct gs_mirror *m, const struct store_effect *ef)
 		}
 		cur = c;
 		p = name + len;
+		/* each tree on the path is written again: see node_write() */
+		gs_repo_obj_prefetch(m->repo, &c->tree);
 	}
 	if (ef->deleted) {
 		if (cur == m->root) {

@@ -380,6 +380,12 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 	int e;
 	if (!n->dirty)
 		return 0;
+	/*
+	 * its previous tree, the base of its delta, is looked up after the
+	 * children are written: its slot was prefetched when the effect was
+	 * applied, its entry is loaded meanwhile
+	 */
+	gs_repo_obj_prefetch_entry(m->repo, &n->tree);
 	if (n->w && n->w->layout_ok && n->w->sorted_ok && n->w->last)
 		return node_patch(m, n);
 	if ((e = write_children(m, n)))

@@ -333,6 +333,7 @@ void gs_merge_abort(struct gs_repo *r)
 	free(m->src);
 	free(m->out.ents);
 	free(m->out.set);
+	free(m->out.seen);
 	free(m->buf);
 	if (m->fd >= 0) {
 		close(m->fd);

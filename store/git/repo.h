@@ -44,6 +44,8 @@ struct gs_repo {
 	uint64_t *set;             /* open addressing over ents: index + 1,
 					      id bits above (repo.c) */
 	size_t setcap;
+	uint64_t *seen;            /* GS_SEEN_BITS bits: ids that may be in
+					      ents (repo.c), or NULL */
 	bool fsync;
 	char *dir;                 /* owned */
 	unsigned npacks;           /* pack files in objects/pack */
@@ -183,6 +185,17 @@ struct gs_packfile {
 int gs_repo_list_packs(struct gs_repo *r, struct gs_packfile **out, size_t *n);
 /* Index of id in r's entry list, or -1. */
 long gs_repo_obj_find(const struct gs_repo *r, const git_oid *id);
+/*
+ * Starts loading what gs_repo_obj_find(r, id) will read, for an id
+ * looked up a little later (a tree's previous version, written before
+ * its children are): its slot is a cache miss in a set of up to 1 MiB.
+ */
+void gs_repo_obj_prefetch(const struct gs_repo *r, const git_oid *id);
+/*
+ * The second step, once the slot is likely cached: probes the set and
+ * starts loading the entry it points to (no id comparison, no result).
+ */
+void gs_repo_obj_prefetch_entry(const struct gs_repo *r, const git_oid *id);
 /* Adds an entry (already in a pack's bytes at off) to r's list. */
 int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
 		    uint32_t crc);

@@ -122,10 +122,10 @@ static long delta_base(struct gs_repo *r, const git_oid *base, size_t blen,
 }
 
 /*
- * What every delta writer does first: the object's id, nothing more when
- * the pack has it, the whole object when base cannot serve. Returns 1 and
- * *b, the base's index, when the caller is to build the delta; else 0 or
- * a negative errno, the object handled.
+ * What every delta writer does first: the object's id, the whole object
+ * when base cannot serve. Returns 1 and *b, the base's index, when the
+ * caller is to build the delta; else 0 or a negative errno, the object
+ * handled. Whether the pack has it already is checked when it is added.
  */
 static int delta_start(struct gs_repo *r, git_object_t type, const void *data,
 		       size_t len, const git_oid *base, size_t blen,
@@ -134,8 +134,7 @@ static int delta_start(struct gs_repo *r, git_object_t type, const void *data,
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
 		return -EINVAL;
 	gs_repo_object_id(type, data, len, mk, out);
-	if (gs_repo_obj_find(r, out) >= 0)
-		return 0;
+	gs_repo_obj_prefetch(r, out); /* checked when added */
 	if ((*b = delta_base(r, base, blen, len)) < 0)
 		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
 	return 1;
@@ -231,13 +230,16 @@ int gs_repo_write_delta_root(struct gs_repo *r, git_object_t type,
 {
 	if (type < GIT_OBJECT_COMMIT || type > GIT_OBJECT_BLOB)
 		return -EINVAL;
-	gs_repo_object_id(type, data, len, NULL, out);
-	if (gs_repo_obj_find(r, out) >= 0)
-		return 0;
 	long b = gs_repo_obj_find(r, prev);
 	/* the root of prev's chain: whole objects are bases of deltas here */
 	while (b >= 0 && r->ents[b].base)
 		b = (long)r->ents[b].base - 1;
+	/* its bytes are read after the hash below: start loading them */
+	if (b >= 0 && r->ents[b].off >= r->pack_flushed)
+		__builtin_prefetch(r->pack.data + (r->ents[b].off -
+						   r->pack_flushed));
+	gs_repo_object_id(type, data, len, NULL, out);
+	gs_repo_obj_prefetch(r, out); /* checked when added */
 	size_t blen = 0;
 	const unsigned char *x = b >= 0 ? gs_repo_entry_raw(r, (size_t)b, type,
 							    &blen)
@@ -354,8 +356,7 @@ int gs_repo_write_commit(struct gs_repo *r, const void *data, size_t len,
 			 git_oid *out)
 {
 	gs_repo_object_id(GIT_OBJECT_COMMIT, data, len, NULL, out);
-	if (gs_repo_obj_find(r, out) >= 0)
-		return 0;
+	gs_repo_obj_prefetch(r, out); /* checked when added */
 	int e;
 	long b = r->prev.len ? delta_base(r, &r->prev_id, r->prev.len, len) : -1;
 	unsigned char stackbuf[16384], *d = NULL;

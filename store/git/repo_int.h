@@ -14,7 +14,11 @@ void gs_repo_object_id(git_object_t type, const void *data, size_t len,
 /*
  * Appends one entry to the pack being built: type code (1-3 whole, 6
  * OFS_DELTA against the entry at index base, else base is -1), payload
- * data (the object, or the delta) stored or compressed.
+ * data (the object, or the delta) stored or compressed. Nothing when
+ * the pack being built has id already (0): the check comes last, so
+ * that its cache misses overlap the entry's copy and checksums; callers
+ * build deltas before knowing whether the object is new (it nearly
+ * always is).
  */
 int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		      const void *data, size_t len, long base);

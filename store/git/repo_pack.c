@@ -253,8 +253,10 @@ void gs_repo_rest(struct gs_repo *r)
 		return;
 	free(r->ents);
 	free(r->set);
+	free(r->seen);
 	r->ents = NULL;
 	r->set = NULL;
+	r->seen = NULL;
 	r->cap = r->setcap = 0;
 	gs_buf_free(&r->pack);
 }

@@ -152,6 +152,9 @@ int gs_commit_record(struct gitstore *gs, const struct gs_record *rec,
 	git_oid tree;
 	char author[64];
 	int e = 0;
+	/* the previous commit, this one's delta base, is looked up last */
+	if (gs->repo.prev.len)
+		gs_repo_obj_prefetch(&gs->repo, &gs->repo.prev_id);
 	for (unsigned i = 0; i < rec->neffects && !e; i++)
 		e = gs_mirror_apply(&gs->mirror, &rec->effects[i]);
 	if (!e)

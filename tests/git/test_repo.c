@@ -317,3 +317,49 @@ Test(repo, pack_write_failure_is_retried_by_the_dump)
 		 " >/dev/null && rm -rf %s", dir, dir);
 	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
 }
+
+/*
+ * An object the pack being built holds already is not added again,
+ * whichever writer meets it (the check comes after the entry is built):
+ * the same count of entries, the same bytes, the same id.
+ */
+Test(repo, same_object_is_added_once)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX", path[600];
+	cr_assert_not_null(mkdtemp(dir));
+	struct gs_repo r;
+	unsigned char t0[512], t1[512];
+	char c[1024];
+	git_oid blob, blob2, id0, id1, again, cm, cm2, none;
+	memset(&none, 0, sizeof(none));
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, "value", 5, &blob), 0);
+	size_t t0len = small_tree(t0, 8, 0), t1len = small_tree(t1, 8, 1);
+	cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, t0, t0len,
+					      &none, &id0), 0);
+	cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, t1, t1len,
+					      &id0, &id1), 0);
+	size_t clen = text(c, sizeof(c), 3);
+	cr_assert_eq(gs_repo_write_commit(&r, c, clen, &cm), 0);
+	size_t pending = r.pending;
+	uint64_t bytes = gs_repo_pack_bytes(&r);
+	cr_assert_eq(gs_repo_write(&r, GIT_OBJECT_BLOB, "value", 5, &blob2), 0);
+	cr_assert(git_oid_equal(&blob, &blob2));
+	/* back to the first version: a delta of itself would be built */
+	cr_assert_eq(gs_repo_write_delta_root(&r, GIT_OBJECT_TREE, t0, t0len,
+					      &id1, &again), 0);
+	cr_assert(git_oid_equal(&again, &id0));
+	cr_assert_eq(gs_repo_write_delta_range(&r, GIT_OBJECT_TREE, t1, t1len,
+					       &id0, 0, 0, NULL, &again), 0);
+	cr_assert(git_oid_equal(&again, &id1));
+	cr_assert_eq(gs_repo_write_commit(&r, c, clen, &cm2), 0);
+	cr_assert(git_oid_equal(&cm, &cm2));
+	cr_assert_eq(r.pending, pending, "no entry added");
+	cr_assert_eq(gs_repo_pack_bytes(&r), bytes, "no byte added");
+	cr_assert_eq(gs_repo_obj_depth(&r, &id0), 0);
+	cr_assert_eq(gs_repo_dump(&r), 0);
+	gs_repo_close(&r);
+	snprintf(path, sizeof(path), "git verify-pack %s/objects/pack/*.idx"
+		 " >/dev/null && rm -rf %s", dir, dir);
+	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
+}
