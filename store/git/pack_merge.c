@@ -334,6 +334,7 @@ void gs_merge_abort(struct gs_repo *r)
 	free(m->out.ents);
 	free(m->out.set);
 	free(m->out.seen);
+	gs_buf_free(&m->out.idx);
 	free(m->buf);
 	if (m->fd >= 0) {
 		close(m->fd);

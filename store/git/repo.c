@@ -170,6 +170,7 @@ void gs_repo_close(struct gs_repo *r)
 	free(r->dir);
 	gs_buf_free(&r->text);
 	gs_buf_free(&r->prev);
+	gs_buf_free(&r->idx);
 	git_odb_free(r->odb);
 	git_repository_free(r->repo);
 	if (inited)
@@ -705,14 +706,15 @@ static void sum_hex(const unsigned char *sum, char *hex)
 
 int gs_repo_index_write(struct gs_repo *r, const unsigned char *sum)
 {
-	struct gs_buf idx = { 0 };
+	struct gs_buf *idx = &r->idx;
 	char hex[41], index[4200], tmp[4200];
 	int e;
 	sum_hex(sum, hex);
 	snprintf(index, sizeof(index), "%s/pack-%s.idx", r->pack_dir, hex);
 	snprintf(tmp, sizeof(tmp), "%s/tmp_idx_%s", r->pack_dir, hex);
-	if ((e = build_index(r, sum, &idx)) ||
-	    (e = write_file(tmp, idx.data, idx.len, NULL, 0, r->fsync)))
+	idx->len = 0;
+	if ((e = build_index(r, sum, idx)) ||
+	    (e = write_file(tmp, idx->data, idx->len, NULL, 0, r->fsync)))
 		goto out;
 	if (rename(tmp, index)) {
 		e = -errno;
@@ -741,7 +743,8 @@ int gs_repo_index_write(struct gs_repo *r, const unsigned char *sum)
 		r->cap = r->setcap = 0;
 	}
 out:
-	gs_buf_free(&idx);
+	if (r->cap > 65536 || !r->ents) /* a burst's: not kept */
+		gs_buf_free(idx);
 	return e;
 }
 

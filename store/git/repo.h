@@ -51,6 +51,10 @@ struct gs_repo {
 	unsigned npacks;           /* pack files in objects/pack */
 	struct gs_buf text;        /* the writer's commit text, reused */
 	struct gs_buf prev;        /* the last commit's text, a delta base */
+	struct gs_buf idx;         /* the last index written, its buffer
+					      reused (freed at rest): a fresh 1 MiB
+					      per publish was mapped, faulted in
+					      and unmapped each time */
 	git_oid prev_id;
 	void *zs;                  /* z_stream for large objects, reused:
 					      init costs more than an object */

@@ -259,4 +259,5 @@ void gs_repo_rest(struct gs_repo *r)
 	r->seen = NULL;
 	r->cap = r->setcap = 0;
 	gs_buf_free(&r->pack);
+	gs_buf_free(&r->idx);
 }

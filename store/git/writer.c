@@ -304,6 +304,7 @@ int gs_publish(struct gitstore *gs)
 	gs->git_seq = gs->head_seq;
 	gs->writer_error = 0; /* before waiters wake: they read both */
 	gs->packs++;
+	bool backlog = gs->qhead != NULL;
 	pthread_cond_broadcast(&gs->wake_loop);
 	pthread_mutex_unlock(&gs->lock);
 	gs_journal_gc(&gs->journal, gs->head_seq);
@@ -317,9 +318,13 @@ int gs_publish(struct gitstore *gs)
 	/*
 	 * A burst's pack, journal chunks, decoded records and mirror nodes
 	 * are freed by now; without this glibc keeps them in the arenas'
-	 * free lists.
+	 * free lists. Not while records wait: the burst goes on and would
+	 * fault the same pages in again, and each trim's madvise() flushes
+	 * the TLBs of the other threads' cores (writer_rest() trims when it
+	 * ends).
 	 */
-	if (bytes >= TRIM_AFTER_BYTES || dropped >= TRIM_AFTER_NODES)
+	if (!backlog &&
+	    (bytes >= TRIM_AFTER_BYTES || dropped >= TRIM_AFTER_NODES))
 		malloc_trim(0);
 	return 0;
 }
