@@ -11,19 +11,7 @@
 
 #define BOOT "cccccccc-0000-0000-0000-000000000003"
 
-static struct fixture fx;
-
-static void setup(void)
-{
-	fixture_init(&fx, BOOT);
-}
-
-static void teardown(void)
-{
-	fixture_fini(&fx);
-}
-
-TestSuite(store, .init = setup, .fini = teardown);
+FIXTURE_SUITE(store, BOOT);
 
 static void hook(void *ctx, const struct store_commit *c)
 {
