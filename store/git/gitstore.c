@@ -284,8 +284,21 @@ int gitstore_flush(struct gitstore *gs)
 	else
 		gs->qhead = c;
 	gs->qtail = c;
-	pthread_cond_signal(&gs->wake_writer);
+	gs->qchunks++;
+	uint64_t lag = gs->flushed_seq - gs->git_seq;
+	/* a polling writer finds the batch itself, unless work piles up */
+	bool wake = !gs->writer_polling ||
+		    gs->qchunks >= GS_WRITER_WAKE_CHUNKS ||
+		    lag > gs->opts.lag_max / 2;
+	bool press = lag > gs->opts.lag_max;
+	pthread_mutex_unlock(&gs->lock);
+	/* after the unlock: the writer must not wake into a held mutex */
+	if (wake)
+		pthread_cond_signal(&gs->wake_writer);
+	if (!press)
+		return 0;
 	/* Backpressure: wait for Git while it is too far behind (and alive). */
+	pthread_mutex_lock(&gs->lock);
 	while (gs->flushed_seq - gs->git_seq > gs->opts.lag_max &&
 	       !gs->writer_error && gs->started)
 		pthread_cond_wait(&gs->wake_loop, &gs->lock);
@@ -335,6 +348,7 @@ int gitstore_close(struct gitstore *gs)
 	while (gs->qhead) {
 		struct gs_chunk *c = gs->qhead;
 		gs->qhead = c->next;
+		gs->qchunks--;
 		gs_buf_free(&c->buf);
 		free(c);
 	}

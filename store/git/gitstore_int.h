@@ -57,6 +57,12 @@ struct gitstore {
 	pthread_mutex_t lock;
 	pthread_cond_t wake_writer, wake_loop;
 	struct gs_chunk *qhead, *qtail;
+	unsigned qchunks; /* chunks in the queue */
+	/*
+	 * The writer sleeps for at most GS_WRITER_POLL_MS and looks at the
+	 * queue itself: the loop need not wake it for each batch.
+	 */
+	bool writer_polling;
 	uint64_t flushed_seq, git_seq;
 	bool stop, sync_req;
 	int writer_error, journal_error;
@@ -78,6 +84,16 @@ struct gitstore {
  * a workload's hot paths stay, a fill's cold domains go back to Git.
  */
 #define GS_MIRROR_KEEP 4096u
+
+/*
+ * While records flow, the writer looks for new ones this often instead of
+ * being woken for each batch: a wake per write put a third thread on the
+ * two cores the client and the loop share, and cost the loop two futex
+ * calls. It adds at most this much to the lag of Git behind the journal.
+ */
+#define GS_WRITER_POLL_MS 10u
+/* ... unless this many batches wait: then the loop wakes it at once. */
+#define GS_WRITER_WAKE_CHUNKS 64u
 
 uint64_t gs_now_ns(void);
 uint64_t gs_mono_ns(void);

@@ -180,6 +180,7 @@ static int fast_journal(struct gitstore *gs, struct gs_jseg *segs, size_t n,
 		else
 			gs->qhead = c;
 		gs->qtail = c;
+		gs->qchunks++;
 	}
 	return 0;
 }

@@ -417,6 +417,14 @@ static bool publish_due(struct gitstore *gs)
 	return age >= (uint64_t)gs->opts.pack_interval_ms * 1000000u;
 }
 
+/* Under lock, commits pending: how long until publish_due() says so. */
+static uint64_t pack_wait_ms(struct gitstore *gs)
+{
+	uint64_t age = (gs_mono_ns() - gs->first_pending_ns) / 1000000u;
+	uint64_t due = gs->opts.pack_interval_ms;
+	return age < due ? due - age : 1;
+}
+
 /* Not under lock. Called once per quiet spell, everything published. */
 static void writer_rest(struct gitstore *gs)
 {
@@ -430,7 +438,7 @@ static void *writer_main(void *arg)
 {
 	struct gitstore *gs = arg;
 	unsigned backoff = 0;
-	bool rested = true;
+	bool rested = true, worked = false;
 	pthread_mutex_lock(&gs->lock);
 	for (;;) {
 		while (!gs->qhead && !gs->stop && !publish_due(gs)) {
@@ -443,12 +451,24 @@ static void *writer_main(void *arg)
 			struct timespec ts;
 			bool quiet = !gs->pending_commits && !rested;
 			uint64_t wait = gs->pending_commits
-				? gs->opts.pack_interval_ms
+				? pack_wait_ms(gs)
 				: quiet ? REST_AFTER_MS : 60000;
+			/*
+			 * Records came since the last sleep: more will, so
+			 * look again soon rather than be woken for each.
+			 * A poll that finds none ends the polling.
+			 */
+			bool poll = worked && wait > GS_WRITER_POLL_MS;
+			if (poll)
+				wait = GS_WRITER_POLL_MS;
+			gs->writer_polling = worked;
+			worked = false;
 			deadline_in(&ts, wait);
-			if (pthread_cond_timedwait(&gs->wake_writer, &gs->lock,
-						   &ts) == ETIMEDOUT &&
-			    quiet && !gs->qhead && !gs->pending_commits) {
+			int w = pthread_cond_timedwait(&gs->wake_writer,
+						       &gs->lock, &ts);
+			gs->writer_polling = false;
+			if (w == ETIMEDOUT && !poll && quiet && !gs->qhead &&
+			    !gs->pending_commits) {
 				pthread_mutex_unlock(&gs->lock);
 				writer_rest(gs);
 				pthread_mutex_lock(&gs->lock);
@@ -462,6 +482,8 @@ static void *writer_main(void *arg)
 			gs->qhead = c->next;
 			if (!gs->qhead)
 				gs->qtail = NULL;
+			gs->qchunks--;
+			worked = true;
 		}
 		pthread_mutex_unlock(&gs->lock);
 		int err = c ? process_chunk(gs, c) : 0;

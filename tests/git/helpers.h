@@ -19,6 +19,20 @@ void fixture_init(struct fixture *f, const char *boot);
 void fixture_set_boot(struct fixture *f, const char *boot);
 void fixture_fini(struct fixture *f);
 
+/* Boot ids a test switches between, and a publish interval never reached
+ * (the writer then publishes only when told). */
+#define TEST_BOOT_A "aaaaaaaa-0000-0000-0000-000000000001"
+#define TEST_BOOT_B "bbbbbbbb-0000-0000-0000-000000000002"
+#define TEST_NEVER_MS 3600000u
+
+/* A Criterion suite whose tests each get a fresh fixture `fx` on boot id
+ * `boot` (for a test file that includes criterion.h). */
+#define FIXTURE_SUITE(name, boot)                                      \
+	static struct fixture fx;                                      \
+	static void name##_setup(void) { fixture_init(&fx, (boot)); }  \
+	static void name##_teardown(void) { fixture_fini(&fx); }       \
+	TestSuite(name, .init = name##_setup, .fini = name##_teardown)
+
 /* Runs fn in a child that ends with SIGKILL, as a crashed daemon. */
 void crash_after(void (*fn)(void));
 

@@ -8,19 +8,7 @@
 
 #define BOOT_A "11111111-2222-3333-4444-555555555555"
 
-static struct fixture fx;
-
-static void setup(void)
-{
-	fixture_init(&fx, BOOT_A);
-}
-
-static void teardown(void)
-{
-	fixture_fini(&fx);
-}
-
-TestSuite(history, .init = setup, .fini = teardown);
+FIXTURE_SUITE(history, BOOT_A);
 
 Test(history, fresh_store_has_initial_tree_and_boot_tag)
 {

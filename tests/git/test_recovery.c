@@ -12,23 +12,7 @@
 
 #include "helpers.h"
 
-#define BOOT_A "aaaaaaaa-0000-0000-0000-000000000001"
-#define BOOT_B "bbbbbbbb-0000-0000-0000-000000000002"
-#define NEVER_MS 3600000u /* the writer never publishes on its own */
-
-static struct fixture fx;
-
-static void setup(void)
-{
-	fixture_init(&fx, BOOT_A);
-}
-
-static void teardown(void)
-{
-	fixture_fini(&fx);
-}
-
-TestSuite(recovery, .init = setup, .fini = teardown);
+FIXTURE_SUITE(recovery, TEST_BOOT_A);
 
 /* Seqs of main's commits, oldest first, "0,1,2,". */
 static char *history(void)
@@ -73,7 +57,7 @@ static void segment(char *out, size_t len)
 
 static void three_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	commit_write(gs, 0, "/a", "1");
 	commit_write(gs, 0, "/b", "2");
@@ -133,7 +117,7 @@ Test(recovery, torn_tail_is_discarded)
 
 static void sync_some_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	char p[32];
 	for (int i = 1; i <= 10; i++) {
@@ -191,7 +175,7 @@ static void recover_then_crash(void)
 {
 	struct node_list l = { 0 };
 	uint64_t seq;
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 &l, &seq);
 	if (seq != 3 || !nodes_find(&l, "/c"))
 		_exit(2);
@@ -245,7 +229,7 @@ Test(recovery, records_not_yet_in_git_survive_a_second_crash)
 
 static void write_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	commit_write(gs, 0, "/pending", "old boot");
 	if (gitstore_flush(gs))
@@ -259,7 +243,7 @@ Test(recovery, new_boot_starts_fresh_tree_and_keeps_history)
 	commit_write(gs, 0, "/vm", "running");
 	cr_assert_eq(gitstore_close(gs), 0);
 	crash_after(write_then_crash); /* seq 2 only in the journal */
-	fixture_set_boot(&fx, BOOT_B);
+	fixture_set_boot(&fx, TEST_BOOT_B);
 	struct node_list l = { 0 };
 	uint64_t seq;
 	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l, &seq);
@@ -275,23 +259,23 @@ Test(recovery, new_boot_starts_fresh_tree_and_keeps_history)
 	free(h);
 	int st;
 	char *o = git_out(&fx, &st, "tag -l 'boot/*'");
-	cr_assert_str_eq(o, "boot/" BOOT_A "\nboot/" BOOT_B "\n");
+	cr_assert_str_eq(o, "boot/" TEST_BOOT_A "\nboot/" TEST_BOOT_B "\n");
 	free(o);
-	o = git_out(&fx, &st, "show boot/" BOOT_B "~1:pending/.value");
+	o = git_out(&fx, &st, "show boot/" TEST_BOOT_B "~1:pending/.value");
 	cr_assert_str_eq(o, "old boot");
 	free(o);
 	o = git_out(&fx, &st, "log -1 --skip=1 '--format=%%(trailers:key=Xenstore-Boot,valueonly)' main");
-	cr_assert_str_eq(o, BOOT_B "\n\n");
+	cr_assert_str_eq(o, TEST_BOOT_B "\n\n");
 	free(o);
 	o = git_out(&fx, &st, "log -1 --skip=2 '--format=%%(trailers:key=Xenstore-Boot,valueonly)' main");
-	cr_assert_str_eq(o, BOOT_A "\n\n");
+	cr_assert_str_eq(o, TEST_BOOT_A "\n\n");
 	free(o);
 	fsck_clean();
 }
 
 static void failed_write_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	commit_write(gs, 0, "/a", "1");
 	if (gitstore_flush(gs))

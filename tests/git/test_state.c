@@ -12,23 +12,7 @@
 
 #include "helpers.h"
 
-#define BOOT_A "aaaaaaaa-0000-0000-0000-000000000001"
-#define BOOT_B "bbbbbbbb-0000-0000-0000-000000000002"
-#define NEVER_MS 3600000u
-
-static struct fixture fx;
-
-static void setup(void)
-{
-	fixture_init(&fx, BOOT_A);
-}
-
-static void teardown(void)
-{
-	fixture_fini(&fx);
-}
-
-TestSuite(state, .init = setup, .fini = teardown);
+FIXTURE_SUITE(state, TEST_BOOT_A);
 
 /* The recovered state as "key=value;" in key order (keys below 16). */
 struct seen {
@@ -63,7 +47,7 @@ static void put(struct gitstore *gs, uint32_t key, const char *v)
 
 static void states_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	commit_write(gs, 0, "/a", "1");
 	put(gs, 1, "one");
@@ -102,7 +86,7 @@ Test(state, latest_per_key_survives_kill9_and_never_reaches_git)
 
 static void one_state_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	put(gs, 7, "ring at 42");
 	if (gitstore_flush(gs))
@@ -111,7 +95,7 @@ static void one_state_then_crash(void)
 
 static void nothing_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	(void)gs; /* recovery alone rewrote the journal */
 }
@@ -136,7 +120,7 @@ Test(state, restarts_without_new_records_keep_it)
 Test(state, another_boot_forgets_it)
 {
 	crash_after(one_state_then_crash);
-	fixture_set_boot(&fx, BOOT_B);
+	fixture_set_boot(&fx, TEST_BOOT_B);
 	struct seen s;
 	struct gitstore *gs = reopen(&s, NULL);
 	cr_assert_eq(s.n, 0, "state of the guests of an earlier boot");
@@ -160,7 +144,7 @@ Test(state, needs_recovery_first)
  */
 static void batch_cut_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	commit_write(gs, 0, "/a", "1");
 	put(gs, 1, "ring at 10");
@@ -190,7 +174,7 @@ Test(state, a_batch_cut_by_kill9_counts_not_at_all)
 
 static void two_batches_then_crash(void)
 {
-	struct gitstore *gs = open_store(&fx, NEVER_MS, GITSTORE_FSYNC_NEVER,
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
 					 NULL, NULL);
 	commit_write(gs, 0, "/a", "1");
 	put(gs, 1, "ring at 10");
@@ -257,7 +241,7 @@ static int recover_cut(const char *name, const char *data, size_t len)
 		char err[256];
 		struct gitstore_options o;
 		gitstore_options_init(&o);
-		o.pack_interval_ms = NEVER_MS;
+		o.pack_interval_ms = TEST_NEVER_MS;
 		o.boot_id_path = fx.bootfile;
 		struct gitstore_stats stats;
 		struct store *st;

@@ -5,18 +5,10 @@
 # far below a spinning loop's (~2 s). Once the disk answers, the guest
 # gets its reply.
 set -u
-. "$(dirname "$0")/../lib/daemon.sh"
-
-case "${XSD_TEST_DAEMON:-}" in peer|opeer) echo "SKIP: sim backend is ours" >&2; exit 77 ;; esac
-[ -x "${XS_GUEST:-}" ] || { echo "SKIP: XS_GUEST not built" >&2; exit 77; }
+. "$(dirname "$0")/sim-lib.sh"
 [ "${XSD_NO_PERSIST:-0}" = 1 ] && { echo "SKIP: needs the journal" >&2; exit 77; }
 
-SIM=$(mktemp -d /tmp/xsd-sim.XXXXXX)
-xsd_start --backend "sim:$SIM"
-# xsd_on_exit keeps the exit status it finds in $?: give it the test's
-trap '_st=$?; rm -rf "$SIM"; (exit $_st); xsd_on_exit' EXIT
-CTL=/usr/lib/xen-4.17/bin/xenstore-control
-g() { _d=$1; shift; "$XS_GUEST" --dir "$SIM" --domid "$_d" "$@"; }
+sim_start
 cpu() { awk '{ print $14 + $15 }' "/proc/$XSD_PID/stat"; }
 
 g 5 --fresh 'state running' >/dev/null || xsd_fail "sim domain 5"

@@ -9,27 +9,10 @@
 # while dom0 and the other guests go on. CONTROL quota reports the total,
 # CONTROL check recounts the watch part.
 set -u
-. "$(dirname "$0")/../lib/daemon.sh"
+. "$(dirname "$0")/sim-lib.sh"
 
-case "${XSD_TEST_DAEMON:-}" in peer|opeer) echo "SKIP: sim backend is ours" >&2; exit 77 ;; esac
-[ -x "${XS_GUEST:-}" ] || { echo "SKIP: XS_GUEST not built" >&2; exit 77; }
+sim_start
 
-SIM=$(mktemp -d /tmp/xsd-simq.XXXXXX)
-xsd_start --backend "sim:$SIM"
-trap '_st=$?; rm -rf "$SIM"; (exit $_st); xsd_on_exit' EXIT
-
-FAILS=0
-CTL=/usr/lib/xen-4.17/bin/xenstore-control
-g() { _d=$1; shift; "$XS_GUEST" --dir "$SIM" --domid "$_d" "$@"; }
-check() {
-	if [ "$2" = "$3" ]; then
-		echo "ok   $1"
-	else
-		echo "FAIL $1: expected [$2], got [$3]"
-		FAILS=$((FAILS + 1))
-	fi
-}
-lines() { printf '%s\n' "$@"; }
 mem() { $CTL quota "$1" | sed -n 's/^memory *: *//p'; }
 setq() { g "$1" "dom0 SET_QUOTA $1 memory $2" >/dev/null; }
 GLOBAL=$(g 0 'dom0 GET_QUOTA memory')
@@ -131,5 +114,4 @@ wait $W5
 check "the writer went on: every write answered" $M "$(grep -c '^OK$' "$SIM/w5")"
 check "nothing outstanding after" 0 "$(osd5)"
 
-[ $FAILS -eq 0 ] || { echo "$FAILS check(s) failed"; exit 1; }
-echo "all checks passed"
+sim_finish

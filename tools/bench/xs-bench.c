@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "evict.h"
 #include "load.h"
+#include "single.h"
 
 /* the name our daemon gives its Git writer thread (store/git/writer.c) */
 #define WRITER_THREAD "xsd-writer"
@@ -28,12 +29,15 @@
 #endif
 
 enum row {
-	R_SINGLE, R_P50, R_P100, R_L50, R_L100, R_LS50, R_LS100,
+	R_SINGLE, R_SALT, R_SALT_CPU, R_SALT_CS, R_P50, R_P100, R_L50, R_L100, R_LS50, R_LS100,
 	R_WC100, R_WCL100, R_RSS0, R_RSS, R_RSS_IDLE, R_REC_CLEAN, R_REC_KILL, R_COUNT
 };
 
 static const char *const row_name[R_COUNT] = {
 	"single client, libxenstore (ops/s)",
+	"single, interleaved (median ops/s)",
+	"  daemon CPU per op (us)",
+	"  daemon context switches per op",
 	"4x16 pipelined, 50% writes (ops/s)",
 	"4x16 pipelined, 100% writes (ops/s)",
 	"large tree, 50% writes (ops/s)",
@@ -52,7 +56,7 @@ static const char *const row_name[R_COUNT] = {
 struct cfg {
 	double duration;
 	bool daemon_on[BENCH_KINDS];
-	bool single, pipe50, pipe100, large, rss, recovery;
+	bool single, single_alt, pipe50, pipe100, large, rss, recovery;
 	int conns, depth, nkeys, domains, per_domain, rss_nodes;
 	long commits;
 	const char *ours, *peer_dir, *tmp;
@@ -73,44 +77,6 @@ static void set(enum bench_kind k, enum row r, double v)
 {
 	result[k][r] = v;
 	have[k][r] = true;
-}
-
-static double run_single(const char *sock, double secs, char **keys, int n)
-{
-	struct xs_handle *h;
-	uint64_t ops = 0;
-	double t0, end;
-	char val[17];
-
-	setenv("XENSTORED_PATH", sock, 1);
-	h = xs_open(0);
-	if (!h) {
-		perror("xs_open");
-		return -1;
-	}
-	t0 = bc_now();
-	end = t0 + secs;
-	for (uint64_t i = 0; bc_now() < end; i++) {
-		const char *key = keys[i % (uint64_t)n];
-		unsigned len;
-		void *v;
-
-		snprintf(val, sizeof(val), "%016llx", (unsigned long long)i);
-		if (!xs_write(h, XBT_NULL, key, val, 16)) {
-			perror("xs_write");
-			break;
-		}
-		v = xs_read(h, XBT_NULL, key, &len);
-		if (!v) {
-			perror("xs_read");
-			break;
-		}
-		free(v);
-		ops += 2;
-	}
-	t0 = bc_now() - t0;
-	xs_close(h);
-	return (double)ops / t0;
 }
 
 static double run_pipe(const struct cfg *c, const char *sock, int wpct,
@@ -246,7 +212,7 @@ static void bench_throughput(const struct cfg *c, enum bench_kind k)
 	}
 	if (c->single) {
 		note("single client", k);
-		if ((v = run_single(d.sock, c->duration, keys, c->nkeys)) > 0)
+		if ((v = single_run(d.sock, c->duration, keys, c->nkeys)) > 0)
 			set(k, R_SINGLE, v);
 	}
 	if (c->pipe50) {
@@ -286,6 +252,61 @@ static void bench_throughput(const struct cfg *c, enum bench_kind k)
 stop:
 	bench_daemon_stop(&d, 30);
 out:
+	load_keys_free(keys, c->nkeys);
+}
+
+/*
+ * Every daemon up at once, one client each, measured slice by slice in
+ * turn (single.h): the ratio of each round is taken on the same machine.
+ */
+static void bench_single_alt(const struct cfg *c)
+{
+	struct bench_daemon d[BENCH_KINDS], *dp[BENCH_KINDS];
+	struct single_slices sl;
+	char **keys = load_keys_small(c->nkeys);
+	int n = 0, rounds = (int)(c->duration * 4);
+	double v[64];
+
+	rounds = rounds < 4 ? 4 : rounds > 64 ? 64 : rounds;
+	for (int k = 0; k < BENCH_KINDS; k++) {
+		if (!c->daemon_on[k])
+			continue;
+		if (start(c, &d[n], k, "alt", NULL) < 0)
+			goto stop;
+		dp[n] = &d[n];
+		n++;
+		if (load_create_keys(d[n - 1].sock, keys, c->nkeys) < 0) {
+			fprintf(stderr, "xs-bench: %s: cannot create keys\n",
+				bench_kind_name(k));
+			goto stop;
+		}
+	}
+	note("single client, interleaved", dp[0]->kind);
+	if (single_interleaved(dp, n, rounds, 0.25, keys, c->nkeys, &sl) < 0) {
+		fprintf(stderr, "xs-bench: interleaved single client failed\n");
+		goto stop;
+	}
+	for (int i = 0; i < n; i++) {
+		enum bench_kind k = dp[i]->kind;
+
+		memcpy(v, sl.ops[k], sizeof(double) * (size_t)rounds);
+		set(k, R_SALT, single_median(v, rounds));
+		set(k, R_SALT_CPU, sl.cpu_us[k]);
+		set(k, R_SALT_CS, sl.cswitch[k]);
+		if (k == BENCH_OURS)
+			continue;
+		for (int r = 0; r < rounds; r++)
+			v[r] = sl.ops[BENCH_OURS][r] / sl.ops[k][r];
+		if (!c->daemon_on[BENCH_OURS])
+			continue;
+		double med = single_median(v, rounds);
+		fprintf(stderr, "           ours/%s per round: median %.2f, "
+			"%.2f to %.2f over %d rounds\n", bench_kind_name(k),
+			med, v[0], v[rounds - 1], rounds);
+	}
+stop:
+	for (int i = 0; i < n; i++)
+		bench_daemon_stop(&d[i], 30);
 	load_keys_free(keys, c->nkeys);
 }
 
@@ -457,7 +478,9 @@ static void usage(FILE *f)
 "usage: xs-bench [options]\n"
 "  -d, --duration S       seconds per throughput workload (3)\n"
 "  -D, --daemons LIST     ours,c,o (all three)\n"
-"  -w, --workloads LIST   single,pipe50,pipe100,large,rss,recovery (all)\n"
+"  -w, --workloads LIST   single,pipe50,pipe100,large,rss,recovery (all),\n"
+"                         single-alt (not in all: the daemons side by side,\n"
+"                         0.25 s slices in turn, 4 per second of -d)\n"
 "      --ours PATH        our xenstored (%s)\n"
 "      --ours-arg ARG     one more argument for ours (repeatable), e.g. --fsync\n"
 "      --peer-dir DIR     folder with start-peer.sh (/work/shared/peer)\n"
@@ -540,6 +563,7 @@ int main(int argc, char **argv)
 	c.daemon_on[BENCH_CXS] = has_word(daemons, "c");
 	c.daemon_on[BENCH_OXS] = has_word(daemons, "o");
 	c.single = has_word(wl, "single");
+	c.single_alt = has_word(wl, "single-alt");
 	c.pipe50 = has_word(wl, "pipe50");
 	c.pipe100 = has_word(wl, "pipe100");
 	c.large = has_word(wl, "large");
@@ -561,6 +585,8 @@ int main(int argc, char **argv)
 		if (c.rss)
 			bench_rss(&c, k);
 	}
+	if (c.single_alt)
+		bench_single_alt(&c);
 	if (c.recovery && c.daemon_on[BENCH_OURS])
 		bench_recovery(&c);
 	print_results(&c);
