@@ -7,40 +7,20 @@
  */
 #include "ckpt_read.h"
 #include "checkpoint.h"
+#include "packfile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
+/* Mapped whole and read in order: the load touches nearly every page. */
 static int map_file(const char *path, const unsigned char **out, size_t *len)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || st.st_size <= 0) {
-		close(fd);
-		return -EIO;
-	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
-	/* read whole and in order: the load touches nearly every page */
-	madvise(m, (size_t)st.st_size, MADV_WILLNEED);
-	*out = m;
-	*len = (size_t)st.st_size;
-	return 0;
+	int e = gs_packfile_map(path, 1, out, len);
+	if (!e)
+		madvise((void *)*out, *len, MADV_WILLNEED);
+	return e;
 }
 
 void gs_ckpt_read_close(struct gs_ckpt_read *r)
@@ -56,11 +36,11 @@ static int check_idx(struct gs_ckpt_read *r)
 {
 	const unsigned char *p = r->idx;
 	size_t base = 8 + 256 * 4;
-	if (r->idx_len < base + 40 || memcmp(p, "\377tOc", 4) || be32(p + 4) != 2)
+	if (r->idx_len < base + 40 || memcmp(p, "\377tOc", 4) || gs_be32(p + 4) != 2)
 		return -EIO;
 	uint32_t prev = 0;
 	for (int i = 0; i < 256; i++) {
-		uint32_t c = be32(p + 8 + 4 * i);
+		uint32_t c = gs_be32(p + 8 + 4 * i);
 		if (c < prev)
 			return -EIO;
 		prev = c;
@@ -92,7 +72,7 @@ int gs_ckpt_read_open(struct gs_ckpt_read *r, const char *dir)
 	if (!e)
 		e = check_idx(r);
 	if (!e && (r->pack_len < 32 || memcmp(r->pack, "PACK", 4) ||
-		   be32(r->pack + 4) != 2 || be32(r->pack + 8) != r->n))
+		   gs_be32(r->pack + 4) != 2 || gs_be32(r->pack + 8) != r->n))
 		e = -EIO;
 	if (e)
 		gs_ckpt_read_close(r);
@@ -104,19 +84,19 @@ static int64_t find(const struct gs_ckpt_read *r, const git_oid *id)
 {
 	const unsigned char *fan = r->idx + 8;
 	unsigned b = id->id[0];
-	uint32_t lo = b ? be32(fan + 4 * (b - 1)) : 0, hi = be32(fan + 4 * b);
+	uint32_t lo = b ? gs_be32(fan + 4 * (b - 1)) : 0, hi = gs_be32(fan + 4 * b);
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		int c = memcmp(r->oids + (size_t)mid * 20, id->id, 20);
 		if (!c) {
-			uint32_t o = be32(r->off32 + (size_t)mid * 4);
+			uint32_t o = gs_be32(r->off32 + (size_t)mid * 4);
 			if (!(o & 0x80000000u))
 				return o;
 			o &= 0x7fffffffu;
 			if (o >= r->n64)
 				return -EIO;
 			const unsigned char *q = r->off64 + (size_t)o * 8;
-			return (int64_t)((uint64_t)be32(q) << 32 | be32(q + 4)) &
+			return (int64_t)((uint64_t)gs_be32(q) << 32 | gs_be32(q + 4)) &
 			       INT64_MAX;
 		}
 		if (c < 0)

@@ -10,6 +10,7 @@
  * file; the index is written and the old packs removed at the end.
  */
 #include "crc32.h"
+#include "packfile.h"
 #include "repo.h"
 
 #include <errno.h>
@@ -44,7 +45,7 @@ struct src_ent {
 
 struct src_pack {
 	char name[64];
-	unsigned char *map; /* the .pack, mapped */
+	const unsigned char *map; /* the .pack, mapped */
 	size_t size;
 	unsigned char *idx; /* the .idx, read */
 	const unsigned char *ids;
@@ -64,12 +65,6 @@ struct gs_merge {
 	unsigned char *buf;
 	size_t blen;
 };
-
-static uint32_t rd32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
 
 static int cmp_size(const void *a, const void *b)
 {
@@ -134,9 +129,10 @@ static int src_load(struct gs_repo *r, struct src_pack *s)
 	if ((e = read_all(path, &s->idx, &ilen)))
 		return e;
 	const unsigned char *p = s->idx;
-	if (ilen < 8 + 1024 + 40 || memcmp(p, "\377tOc", 4) || rd32(p + 4) != 2)
+	if (ilen < 8 + 1024 + 40 || memcmp(p, "\377tOc", 4) ||
+	    gs_be32(p + 4) != 2)
 		return -EIO;
-	uint32_t n = rd32(p + 8 + 4 * 255);
+	uint32_t n = gs_be32(p + 8 + 4 * 255);
 	if ((uint64_t)n * 28 + 8 + 1024 + 40 > ilen)
 		return -EIO;
 	const unsigned char *crcs = p + 8 + 1024 + 20 * (size_t)n;
@@ -147,34 +143,22 @@ static int src_load(struct gs_repo *r, struct src_pack *s)
 	if (!(s->e = calloc(n ? n : 1, sizeof(*s->e))))
 		return -ENOMEM;
 	for (uint32_t j = 0; j < n; j++) {
-		uint64_t off = rd32(offs + 4 * j);
+		uint64_t off = gs_be32(offs + 4 * j);
 		if (off & 0x80000000u) {
 			off &= 0x7fffffffu;
 			if (off >= nlarge)
 				return -EIO;
-			off = (uint64_t)rd32(large + 8 * off) << 32 |
-			      rd32(large + 8 * off + 4);
+			off = (uint64_t)gs_be32(large + 8 * off) << 32 |
+			      gs_be32(large + 8 * off + 4);
 		}
 		s->e[j].off = off;
-		s->e[j].crc = rd32(crcs + 4 * j);
+		s->e[j].crc = gs_be32(crcs + 4 * j);
 		s->e[j].id = j;
 	}
 	qsort(s->e, n, sizeof(*s->e), cmp_off);
 	snprintf(path, sizeof(path), "%s/%s.pack", r->pack_dir, s->name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) || st.st_size < 32) {
-		close(fd);
-		return -EIO;
-	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
-		return -errno;
-	s->map = m;
-	s->size = (size_t)st.st_size;
+	if ((e = gs_packfile_map(path, 32, &s->map, &s->size)))
+		return e;
 	if (memcmp(s->map, "PACK", 4))
 		return -EIO;
 	for (uint32_t j = 0; j < n; j++) {
@@ -189,7 +173,7 @@ static int src_load(struct gs_repo *r, struct src_pack *s)
 static void src_free(struct src_pack *s)
 {
 	if (s->map)
-		munmap(s->map, s->size);
+		munmap((void *)s->map, s->size);
 	free(s->idx);
 	free(s->e);
 	s->map = NULL;
@@ -470,7 +454,7 @@ static int merge_step(struct gs_repo *r, struct gs_merge *m, uint64_t until)
 		if (m->copying)
 			src_free(s); /* unmapped: done with it */
 		else /* planned: resident again one source at a time, to copy */
-			madvise(s->map, s->size, MADV_DONTNEED);
+			madvise((void *)s->map, s->size, MADV_DONTNEED);
 		m->k++, m->i = 0;
 		if (mono_ns() >= until && (m->k < m->nsrc || !m->copying))
 			return 1;

@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -176,6 +177,23 @@ unsigned count_lines(const char *s)
 	for (; *s; s++)
 		n += *s == '\n';
 	return n;
+}
+
+void journal_segment(struct fixture *f, char *out, size_t len)
+{
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/journal", f->store);
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d);
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, ".xsj")) {
+			snprintf(out, len, "%s/%s", dir, de->d_name);
+			n++;
+		}
+	closedir(d);
+	cr_assert_eq(n, 1, "%d segments", n);
 }
 
 void crash_after(void (*fn)(void))

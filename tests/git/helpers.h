@@ -33,6 +33,9 @@ void fixture_fini(struct fixture *f);
 	static void name##_teardown(void) { fixture_fini(&fx); }       \
 	TestSuite(name, .init = name##_setup, .fini = name##_teardown)
 
+/* The path of f's only journal segment (asserts there is one). */
+void journal_segment(struct fixture *f, char *out, size_t len);
+
 /* Runs fn in a child that ends with SIGKILL, as a crashed daemon. */
 void crash_after(void (*fn)(void));
 

@@ -37,24 +37,6 @@ static void fsck_clean(void)
 	free(o);
 }
 
-/* Path of the only journal segment. */
-static void segment(char *out, size_t len)
-{
-	char dir[400];
-	snprintf(dir, sizeof(dir), "%s/journal", fx.store);
-	DIR *d = opendir(dir);
-	cr_assert_not_null(d);
-	struct dirent *de;
-	int n = 0;
-	while ((de = readdir(d)))
-		if (strstr(de->d_name, ".xsj")) {
-			snprintf(out, len, "%s/%s", dir, de->d_name);
-			n++;
-		}
-	closedir(d);
-	cr_assert_eq(n, 1, "%d segments", n);
-}
-
 static void three_then_crash(void)
 {
 	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
@@ -89,7 +71,7 @@ Test(recovery, torn_tail_is_discarded)
 {
 	crash_after(three_then_crash);
 	char seg[700];
-	segment(seg, sizeof(seg));
+	journal_segment(&fx, seg, sizeof(seg));
 	struct stat st;
 	cr_assert_eq(stat(seg, &st), 0);
 	/* tear the batch of record 3 (its batch end) */
