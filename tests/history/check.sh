@@ -254,7 +254,7 @@ err "bad path" "not a xenstore path" xh log /a/
 err "unknown option" "usage" xh log --frobnicate
 cp -a "$S" "$T/corrupt"
 for p in "$T"/corrupt/objects/pack/*.pack; do
-  dd if=/dev/urandom of="$p" bs=1 seek=200 count=4096 conv=notrunc 2>/dev/null
+  dd if=/dev/zero of="$p" bs=1 seek=200 count=4096 conv=notrunc 2>/dev/null
 done
 err "corrupt repository" "corrupt" "$XH" --no-cache --store "$T/corrupt" log --all-boots -p
 echo garbage > "$T/corrupt/refs/heads/main"
