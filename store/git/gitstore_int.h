@@ -45,6 +45,7 @@ struct gitstore {
 	uint64_t first_pending_ns;
 	git_oid tag_oid; /* boot commit to tag once published */
 	bool tag_pending;
+	bool merge_failed; /* a pack merge failed since the last publish */
 
 	/* loop side */
 	struct gs_buf batch;
@@ -94,6 +95,21 @@ struct gitstore {
 #define GS_WRITER_POLL_MS 10u
 /* ... unless this many batches wait: then the loop wakes it at once. */
 #define GS_WRITER_WAKE_CHUNKS 64u
+
+/*
+ * Pack merges (gs_repo_consolidate()) keep the pack count near half of
+ * GS_PACKS_MAX, but only while the writer is idle: under a burst of
+ * writes they took a quarter of its time (each object read back, indexed
+ * and written again), for packs that the next idle spell merges anyway.
+ * While records wait, the count may grow to GS_PACKS_BURST_MAX (5 s or
+ * more of the fastest burst, a pack per lag_max/4 commits) before a
+ * merge starts; recovery reads the head's tree from the checkpoint pack
+ * and the newest packs, so it hardly depends on that count.
+ */
+#define GS_PACKS_MAX 32u
+#define GS_PACKS_BURST_MAX 128u
+/* Whether the writer works on a merge now (busy: records wait). */
+bool gs_merge_due(unsigned npacks, bool merging, bool busy);
 
 uint64_t gs_now_ns(void);
 uint64_t gs_mono_ns(void);

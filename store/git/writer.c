@@ -36,8 +36,8 @@
 #define TRIM_AFTER_BYTES (1u << 20)
 /* ... or after dropping this many of the mirror's nodes */
 #define TRIM_AFTER_NODES 4096u
-/* merge the smallest packs when there are more */
-#define PACKS_MAX 32u
+/* merge the smallest packs when there are more (GS_PACKS_MAX) ... */
+#define PACKS_MAX GS_PACKS_MAX
 /*
  * Work on a pack merge per publish, or per turn while idle: the loop blocks
  * on the writer above lag_max, so the writer must never stop for long.
@@ -265,11 +265,21 @@ int gs_commit_boot(struct gitstore *gs)
 	return e;
 }
 
-/* Best effort: many small packs only slow readers down. */
-static void merge_step(struct gitstore *gs)
+bool gs_merge_due(unsigned npacks, bool merging, bool busy)
 {
+	if (npacks > GS_PACKS_BURST_MAX)
+		return true;
+	return !busy && (merging || npacks > GS_PACKS_MAX);
+}
+
+/* Best effort: many small packs only slow readers down. */
+static void merge_step(struct gitstore *gs, bool busy)
+{
+	if (!gs_merge_due(gs->repo.npacks, gs->repo.merge != NULL, busy))
+		return;
 	int ce = gs_repo_consolidate(&gs->repo, PACKS_MAX, MERGE_STEP_NS);
 	if (ce < 0) {
+		gs->merge_failed = true; /* not again before the next publish */
 		pthread_mutex_lock(&gs->lock);
 		snprintf(gs->writer_msg, sizeof(gs->writer_msg),
 			 "pack consolidation: %s", strerror(-ce));
@@ -309,7 +319,8 @@ int gs_publish(struct gitstore *gs)
 	pthread_mutex_unlock(&gs->lock);
 	gs_journal_gc(&gs->journal, gs->head_seq);
 	gs_checkpoint_poke(&gs->ckpt, &gs->head, bytes);
-	merge_step(gs);
+	gs->merge_failed = false;
+	merge_step(gs, backlog);
 	/* every object is on disk now: cold subtrees can be read back */
 	size_t dropped = gs->mirror_ok && !gs->repo.pending
 		? gs_mirror_trim(&gs->mirror, GS_MIRROR_NODES_MAX,
@@ -442,9 +453,11 @@ static void *writer_main(void *arg)
 	pthread_mutex_lock(&gs->lock);
 	for (;;) {
 		while (!gs->qhead && !gs->stop && !publish_due(gs)) {
-			if (gs->repo.merge) { /* idle: a merge goes on */
+			if (!gs->merge_failed &&
+			    gs_merge_due(gs->repo.npacks, gs->repo.merge != NULL,
+					 false)) { /* idle: merge */
 				pthread_mutex_unlock(&gs->lock);
-				merge_step(gs);
+				merge_step(gs, false);
 				pthread_mutex_lock(&gs->lock);
 				continue;
 			}
