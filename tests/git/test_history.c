@@ -1,10 +1,13 @@
 /* test_history.c - what stock git sees: layout, commits, metadata, fsck. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
+#include "store/git/gitstore_int.h"
 
 #define BOOT_A "11111111-2222-3333-4444-555555555555"
 
@@ -308,6 +311,80 @@ Test(history, merged_deltas_and_duplicates_stay_valid)
 	cr_assert_str_eq(nodes_find(&l, "/w/c0")->value, "v1");
 	nodes_free(&l);
 	gitstore_close(gs);
+}
+
+static int count_packs(const struct fixture *f)
+{
+	char dir[400];
+	snprintf(dir, sizeof(dir), "%s/objects/pack", f->store);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+	cr_assert_not_null(d, "%s", dir);
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		n += l > 4 && !strcmp(de->d_name + l - 4, ".idx");
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A burst leaves its packs unmerged (merges wait for the writer to be
+ * idle): the writer must then merge them by itself, with no further
+ * write or publish to start it. The packs here come from stock git.
+ */
+Test(history, idle_writer_merges_packs_left_by_a_burst)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	commit_write(gs, 0, "/kept", "yes");
+	cr_assert_eq(gitstore_close(gs), 0);
+	char cmd[1400];
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && for i in $(seq 45); do echo blob$i | "
+		 "git --git-dir=. hash-object -w --stdin | git --git-dir=. "
+		 "pack-objects -q objects/pack/pack >/dev/null || exit 1; "
+		 "done", fx.store);
+	cr_assert_eq(system(cmd), 0);
+	int before = count_packs(&fx);
+	cr_assert_gt(before, (int)GS_PACKS_MAX, "%d packs", before);
+
+	struct node_list l = { 0 };
+	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l, NULL);
+	int n = before;
+	/* generous: the merge runs in 10 ms steps on a shared machine */
+	for (int i = 0; i < 1000 && n > (int)GS_PACKS_MAX; i++) {
+		usleep(10000);
+		n = count_packs(&fx);
+	}
+	cr_assert_leq(n, (int)GS_PACKS_MAX, "%d packs of %d", n, before);
+	cr_assert_str_eq(nodes_find(&l, "/kept")->value, "yes");
+	nodes_free(&l);
+	cr_assert_eq(gitstore_close(gs), 0);
+	int st;
+	char *o = git_out(&fx, &st, "cat-file -p $(echo blob45 | git "
+			  "hash-object --stdin)");
+	cr_assert_eq(st, 0, "%s", o);
+	cr_assert_str_eq(o, "blob45\n");
+	free(o);
+	o = git_out(&fx, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "%s", o);
+	free(o);
+}
+
+/* When the writer merges: idle past GS_PACKS_MAX, busy only past the cap. */
+Test(history, merges_wait_for_idle_below_the_burst_cap)
+{
+	/* idle */
+	cr_assert_not(gs_merge_due(GS_PACKS_MAX, false, false));
+	cr_assert(gs_merge_due(GS_PACKS_MAX + 1, false, false));
+	cr_assert(gs_merge_due(10, true, false)); /* one under way goes on */
+	/* records waiting */
+	cr_assert_not(gs_merge_due(GS_PACKS_MAX + 1, false, true));
+	cr_assert_not(gs_merge_due(GS_PACKS_BURST_MAX, true, true));
+	cr_assert(gs_merge_due(GS_PACKS_BURST_MAX + 1, false, true));
+	cr_assert(gs_merge_due(GS_PACKS_BURST_MAX + 1, true, true));
 }
 
 /*
