@@ -275,9 +275,15 @@ long gs_repo_obj_find(const struct gs_repo *r, const git_oid *id)
 
 static int set_rebuild(struct gs_repo *r, size_t cap)
 {
-	uint64_t *set = calloc(cap, sizeof(*set));
+	/*
+	 * Written before it is read: calloc's fresh pages read first got
+	 * the shared zero page, and each first write to one then replaced
+	 * it, flushing the TLBs of every core the daemon's threads ran on.
+	 */
+	uint64_t *set = malloc(cap * sizeof(*set));
 	if (!set)
 		return -ENOMEM;
+	memset(set, 0, cap * sizeof(*set));
 	for (size_t k = 0; k < r->pending; k++) {
 		size_t i = oid_slot(&r->ents[k].oid, cap - 1);
 		while (set[i])
@@ -419,6 +425,25 @@ static int ents_reserve(struct gs_repo *r)
 			return -ENOMEM;
 		r->ents = ents;
 		r->cap = cap;
+	}
+	return 0;
+}
+
+int gs_repo_reserve(struct gs_repo *r, size_t n)
+{
+	int e;
+	size_t cap = r->setcap ? r->setcap : 4096;
+	while (2 * (r->pending + n) > cap)
+		cap *= 2;
+	if (cap > r->setcap && (e = set_rebuild(r, cap)))
+		return e;
+	if (r->pending + n > r->cap) {
+		struct gs_pack_entry *ents = realloc(r->ents,
+			(r->pending + n) * sizeof(*ents));
+		if (!ents)
+			return -ENOMEM;
+		r->ents = ents;
+		r->cap = r->pending + n;
 	}
 	return 0;
 }
@@ -604,7 +629,8 @@ static int ents_order(const struct gs_repo *r, uint32_t **out)
 {
 	size_t n = r->pending;
 	unsigned bits = 8;
-	while (bits < 16 && ((size_t)1 << bits) < n)
+	/* up to 20 bits (4 MiB of counts) for a merged pack's million ids */
+	while (bits < 20 && ((size_t)1 << bits) < n)
 		bits++;
 	size_t nb = (size_t)1 << bits;
 	uint32_t *ord = malloc((n ? n : 1) * sizeof(*ord));
@@ -615,7 +641,8 @@ static int ents_order(const struct gs_repo *r, uint32_t **out)
 		return -ENOMEM;
 	}
 	const struct gs_pack_entry *ents = r->ents;
-#define PREFIX(k) ((uint32_t)(ents[k].oid.id[0] << 8 | ents[k].oid.id[1]) >> (16 - bits))
+#define PREFIX(k) ((uint32_t)(ents[k].oid.id[0] << 16 | ents[k].oid.id[1] << 8 | \
+			     ents[k].oid.id[2]) >> (24 - bits))
 	for (size_t k = 0; k < n; k++)
 		start[PREFIX(k) + 1]++;
 	for (size_t b = 0; b < nb; b++)

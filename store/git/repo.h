@@ -200,6 +200,8 @@ void gs_repo_obj_prefetch(const struct gs_repo *r, const git_oid *id);
  * starts loading the entry it points to (no id comparison, no result).
  */
 void gs_repo_obj_prefetch_entry(const struct gs_repo *r, const git_oid *id);
+/* Makes room for n more entries in r's list and set (one allocation each). */
+int gs_repo_reserve(struct gs_repo *r, size_t n);
 /* Adds an entry (already in a pack's bytes at off) to r's list. */
 int gs_repo_obj_add(struct gs_repo *r, const git_oid *id, uint64_t off,
 		    uint32_t crc);
