@@ -108,8 +108,11 @@ struct gitstore {
  */
 #define GS_PACKS_MAX 32u
 #define GS_PACKS_BURST_MAX 128u
-/* Whether the writer works on a merge now (busy: records wait). */
-bool gs_merge_due(unsigned npacks, bool merging, bool busy);
+/*
+ * Whether the writer works on a merge now (busy: records wait; floor: the
+ * repo's merge_floor, a count at which nothing was worth merging).
+ */
+bool gs_merge_due(unsigned npacks, unsigned floor, bool merging, bool busy);
 
 uint64_t gs_now_ns(void);
 uint64_t gs_mono_ns(void);

@@ -31,6 +31,8 @@
 /* Bytes of old packs merged at once at most (at least two packs). */
 #define MERGE_BYTES_MAX ((off_t)128 << 20)
 #define OUTBUF (1u << 20)
+/* Packs under twice this size are merged with any others. */
+#define MERGE_SMALL ((off_t)4 << 20)
 
 struct src_ent {
 	uint64_t off, end; /* the entry's bytes in the old pack */
@@ -387,8 +389,23 @@ static int merge_start(struct gs_repo *r, unsigned max)
 	qsort(v, n, sizeof(*v), cmp_size);
 	take = n - max / 2;
 	off_t bytes = 0;
-	for (k = 0; k < take && (k < 2 || bytes + v[k].size < MERGE_BYTES_MAX); k++)
+	for (k = 0; k < take && (k < 2 || bytes + v[k].size < MERGE_BYTES_MAX); k++) {
+		/*
+		 * Packs of about the size of those taken so far (any under
+		 * MERGE_SMALL: cheap): once 32 packs of the cap's size
+		 * existed, each new small pack was merged with one of them,
+		 * 128 MiB rewritten for a few new objects.
+		 */
+		if (k && v[k].size > 2 * (bytes > MERGE_SMALL ? bytes : MERGE_SMALL))
+			break;
 		bytes += v[k].size;
+	}
+	if (k < 2) {
+		r->merge_floor = (unsigned)n;
+		free(v);
+		return 0;
+	}
+	r->merge_floor = 0;
 	struct gs_merge *m = calloc(1, sizeof(*m));
 	if (!m || !(m->src = calloc(k, sizeof(*m->src)))) {
 		free(m);
@@ -516,7 +533,7 @@ int gs_repo_consolidate(struct gs_repo *r, unsigned max, uint64_t budget_ns)
 {
 	int e;
 	if (!r->merge) {
-		if (r->npacks <= max)
+		if (r->npacks <= max || r->npacks <= r->merge_floor)
 			return 0;
 		if ((e = merge_start(r, max)) <= 0)
 			return e;

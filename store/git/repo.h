@@ -49,6 +49,8 @@ struct gs_repo {
 	bool fsync;
 	char *dir;                 /* owned */
 	unsigned npacks;           /* pack files in objects/pack */
+	unsigned merge_floor;      /* the pack count at which a merge found
+					      nothing worth merging (0: none) */
 	struct gs_buf text;        /* the writer's commit text, reused */
 	struct gs_buf prev;        /* the last commit's text, a delta base */
 	struct gs_buf idx;         /* the last index written, its buffer
@@ -169,9 +171,13 @@ void gs_repo_rest(struct gs_repo *r);
 
 /*
  * With more than max packs on disk, merges the smallest ones into one so
- * that the count stays near max/2 (each object is rewritten a logarithmic
- * number of times). Entries are copied as they are (no inflating), into a
- * new pack written in steps of about budget_ns each, so that the writer
+ * that the count stays near max/2, taking a pack only when it is at most
+ * twice the size of those taken before it, or small (under 8 MiB): each
+ * object is then rewritten a logarithmic number of times (merging a small
+ * pack into a large one rewrote the large one for a few new objects).
+ * When no two packs qualify, merge_floor keeps the count, and nothing is
+ * merged until it grows. Entries are copied as they are (no inflating),
+ * into a new pack written in steps of about budget_ns each, so that the writer
  * never stops for long: call again (after a publish, or when idle) while
  * it returns 1. 0: no merge under way; negative errno: the merge was
  * dropped, the old packs stay. Independent of the pack being built.

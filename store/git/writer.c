@@ -265,17 +265,22 @@ int gs_commit_boot(struct gitstore *gs)
 	return e;
 }
 
-bool gs_merge_due(unsigned npacks, bool merging, bool busy)
+bool gs_merge_due(unsigned npacks, unsigned floor, bool merging, bool busy)
 {
+	if (merging)
+		return !busy || npacks > GS_PACKS_BURST_MAX;
+	if (npacks <= floor)
+		return false;
 	if (npacks > GS_PACKS_BURST_MAX)
 		return true;
-	return !busy && (merging || npacks > GS_PACKS_MAX);
+	return !busy && npacks > GS_PACKS_MAX;
 }
 
 /* Best effort: many small packs only slow readers down. */
 static void merge_step(struct gitstore *gs, bool busy)
 {
-	if (!gs_merge_due(gs->repo.npacks, gs->repo.merge != NULL, busy))
+	if (!gs_merge_due(gs->repo.npacks, gs->repo.merge_floor,
+			  gs->repo.merge != NULL, busy))
 		return;
 	int ce = gs_repo_consolidate(&gs->repo, PACKS_MAX, MERGE_STEP_NS);
 	if (ce < 0) {
@@ -454,8 +459,9 @@ static void *writer_main(void *arg)
 	for (;;) {
 		while (!gs->qhead && !gs->stop && !publish_due(gs)) {
 			if (!gs->merge_failed &&
-			    gs_merge_due(gs->repo.npacks, gs->repo.merge != NULL,
-					 false)) { /* idle: merge */
+			    gs_merge_due(gs->repo.npacks, gs->repo.merge_floor,
+					 gs->repo.merge != NULL, false)) {
+				/* idle: merge */
 				pthread_mutex_unlock(&gs->lock);
 				merge_step(gs, false);
 				pthread_mutex_lock(&gs->lock);

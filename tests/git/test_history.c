@@ -377,14 +377,17 @@ Test(history, idle_writer_merges_packs_left_by_a_burst)
 Test(history, merges_wait_for_idle_below_the_burst_cap)
 {
 	/* idle */
-	cr_assert_not(gs_merge_due(GS_PACKS_MAX, false, false));
-	cr_assert(gs_merge_due(GS_PACKS_MAX + 1, false, false));
-	cr_assert(gs_merge_due(10, true, false)); /* one under way goes on */
+	cr_assert_not(gs_merge_due(GS_PACKS_MAX, 0, false, false));
+	cr_assert(gs_merge_due(GS_PACKS_MAX + 1, 0, false, false));
+	cr_assert(gs_merge_due(10, 0, true, false)); /* one under way goes on */
 	/* records waiting */
-	cr_assert_not(gs_merge_due(GS_PACKS_MAX + 1, false, true));
-	cr_assert_not(gs_merge_due(GS_PACKS_BURST_MAX, true, true));
-	cr_assert(gs_merge_due(GS_PACKS_BURST_MAX + 1, false, true));
-	cr_assert(gs_merge_due(GS_PACKS_BURST_MAX + 1, true, true));
+	cr_assert_not(gs_merge_due(GS_PACKS_MAX + 1, 0, false, true));
+	cr_assert_not(gs_merge_due(GS_PACKS_BURST_MAX, 0, true, true));
+	cr_assert(gs_merge_due(GS_PACKS_BURST_MAX + 1, 0, false, true));
+	cr_assert(gs_merge_due(GS_PACKS_BURST_MAX + 1, 0, true, true));
+	/* nothing was worth merging at 40 packs: not again before 41 */
+	cr_assert_not(gs_merge_due(40, 40, false, false));
+	cr_assert(gs_merge_due(41, 40, false, false));
 }
 
 /*

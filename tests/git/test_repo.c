@@ -363,3 +363,65 @@ Test(repo, same_object_is_added_once)
 		 " >/dev/null && rm -rf %s", dir, dir);
 	cr_assert_eq(system(path), 0, "git verify-pack failed on %s", dir);
 }
+
+static size_t pack_count(struct gs_repo *r)
+{
+	struct gs_packfile *v;
+	size_t n;
+	cr_assert_eq(gs_repo_list_packs(r, &v, &n), 0);
+	free(v);
+	return n;
+}
+
+/* One pack holding one blob of len bytes that do not compress. */
+static void blob_pack(struct gs_repo *r, size_t len, uint64_t seed,
+		      git_oid *id)
+{
+	unsigned char *b = malloc(len);
+	cr_assert_not_null(b);
+	for (size_t i = 0; i < len; i++) {
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		b[i] = (unsigned char)seed;
+	}
+	cr_assert_eq(gs_repo_write(r, GIT_OBJECT_BLOB, b, len, id), 0);
+	cr_assert_eq(gs_repo_dump(r), 0);
+	free(b);
+}
+
+/*
+ * A small pack is not merged into packs many times its size (that
+ * rewrote a large pack for a few new objects), but small packs are
+ * merged together, and what they held stays readable.
+ */
+Test(repo, merges_take_packs_of_about_the_same_size)
+{
+	char dir[] = "/tmp/test-repo-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	struct gs_repo r;
+	git_oid big[4], small[2];
+	cr_assert_eq(gs_repo_open(&r, dir, false), 0);
+	for (unsigned i = 0; i < 4; i++)
+		blob_pack(&r, 9u << 20, i + 1, &big[i]);
+	blob_pack(&r, 100, 11, &small[0]);
+	cr_assert_eq(pack_count(&r), 5);
+	/* max 4: one pack too many, but only the small one is small */
+	while (gs_repo_consolidate(&r, 4, UINT64_MAX) == 1)
+		;
+	cr_assert_eq(pack_count(&r), 5);
+	blob_pack(&r, 200, 12, &small[1]);
+	while (gs_repo_consolidate(&r, 4, UINT64_MAX) == 1)
+		;
+	cr_assert_eq(pack_count(&r), 5); /* the two small ones merged */
+	for (unsigned i = 0; i < 2; i++) {
+		git_odb_object *o;
+		cr_assert_eq(git_odb_read(&o, r.odb, &small[i]), 0);
+		cr_assert_eq(git_odb_object_size(o), i ? 200 : 100);
+		git_odb_object_free(o);
+	}
+	for (unsigned i = 0; i < 4; i++)
+		cr_assert(git_odb_exists(r.odb, &big[i]));
+	gs_repo_close(&r);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
