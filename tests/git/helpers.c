@@ -92,6 +92,15 @@ struct gitstore *open_store_with(struct fixture *f,
 	return gs;
 }
 
+void git_fsck_clean(struct fixture *f, const char *what)
+{
+	int st;
+	char *o = git_out(f, &st, "fsck --strict --no-dangling");
+	cr_assert_eq(st, 0, "git fsck%s%s: %s", what ? " " : "",
+		     what ? what : "", o);
+	free(o);
+}
+
 void nodes_free(struct node_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {

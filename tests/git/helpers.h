@@ -69,6 +69,9 @@ void commit_rm(struct gitstore *gs, uint32_t domid, const char *path);
 /* Runs "git --git-dir=<store> <args>": its stdout (malloc'd) and status. */
 char *git_out(struct fixture *f, int *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Asserts that `git fsck --strict --no-dangling` of the store is clean;
+ * what (or NULL) names the moment in the failure message. */
+void git_fsck_clean(struct fixture *f, const char *what);
 /* Lines of s, counted. */
 unsigned count_lines(const char *s);
 

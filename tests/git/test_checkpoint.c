@@ -115,14 +115,6 @@ static void assert_holds_head_tree(const char *name)
 	git_odb_free(odb);
 }
 
-static void fsck_clean(void)
-{
-	int st;
-	char *o = git_out(&fx, &st, "fsck --strict --no-dangling");
-	cr_assert_eq(st, 0, "git fsck: %s", o);
-	free(o);
-}
-
 Test(checkpoint, holds_the_whole_head_tree_and_git_reads_it)
 {
 	char names[2][64], path[512];
@@ -133,7 +125,7 @@ Test(checkpoint, holds_the_whole_head_tree_and_git_reads_it)
 	pack_path(path, sizeof(path), names[0], "pack");
 	cr_assert_eq(access(path, R_OK), 0);
 	assert_holds_head_tree(names[0]);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }
 
 Test(checkpoint, a_new_one_replaces_the_old_and_merges_leave_it_alone)
@@ -160,7 +152,7 @@ Test(checkpoint, a_new_one_replaces_the_old_and_merges_leave_it_alone)
 		cr_assert_str_neq(v[i].name, second[0]);
 	free(v);
 	gs_repo_close(&r);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }
 
 static const char *value_of(const struct node_list *l, const char *path)
@@ -196,7 +188,7 @@ Test(checkpoint, recovery_reads_through_it_and_without_it)
 	cr_assert_str_eq(value_of(&l, "/d/n12"), "v2");
 	nodes_free(&l);
 	cr_assert_eq(gitstore_close(gs), 0);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }
 
 /* Recovers with the checkpoint pack read raw, or through libgit2. */
@@ -319,5 +311,5 @@ Test(checkpoint, recovery_raw_and_through_libgit2_agree)
 	cr_assert_geq(nodes_index(&raw, "/local/domain/120"), 0);
 	nodes_free(&raw);
 	nodes_free(&lib);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }

@@ -29,14 +29,6 @@ static char *history(void)
 	return o;
 }
 
-static void fsck_clean(void)
-{
-	int st;
-	char *o = git_out(&fx, &st, "fsck --strict --no-dangling");
-	cr_assert_eq(st, 0, "git fsck: %s", o);
-	free(o);
-}
-
 static void three_then_crash(void)
 {
 	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS, GITSTORE_FSYNC_NEVER,
@@ -63,7 +55,7 @@ Test(recovery, acknowledged_records_survive_kill9)
 	char *h = history();
 	cr_assert_str_eq(h, "0,1,2,3,");
 	free(h);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 	nodes_free(&l);
 }
 
@@ -93,7 +85,7 @@ Test(recovery, torn_tail_is_discarded)
 	char *o = git_out(&fx, &s, "show main:d/.value");
 	cr_assert_str_eq(o, "4");
 	free(o);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 	nodes_free(&l);
 }
 
@@ -144,7 +136,7 @@ Test(recovery, journal_replayed_exactly_once)
 	h = history();
 	cr_assert_str_eq(h, "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,");
 	free(h);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 	nodes_free(&l);
 }
 
@@ -194,7 +186,7 @@ Test(recovery, records_not_yet_in_git_survive_a_second_crash)
 	o = git_out(&fx, &st, "cat-file -e main:a");
 	cr_assert_neq(st, 0, "/a is still in Git");
 	free(o);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 	nodes_free(&l);
 	/* the journal is gone once Git holds its records */
 	char dir[400];
@@ -252,7 +244,7 @@ Test(recovery, new_boot_starts_fresh_tree_and_keeps_history)
 	o = git_out(&fx, &st, "log -1 --skip=2 '--format=%%(trailers:key=Xenstore-Boot,valueonly)' main");
 	cr_assert_str_eq(o, TEST_BOOT_A "\n\n");
 	free(o);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }
 
 static void failed_write_then_crash(void)
@@ -298,7 +290,7 @@ Test(recovery, failed_journal_write_is_retried_not_lost)
 	char *h = history();
 	cr_assert_str_eq(h, "0,1,2,3,4,");
 	free(h);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }
 
 Test(recovery, failed_fsync_is_reported_and_retried)
@@ -342,7 +334,7 @@ Test(recovery, failed_pack_write_keeps_journal_and_retries)
 	char *h = history();
 	cr_assert_str_eq(h, "0,1,");
 	free(h);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }
 
 static void pack_fails_then_crash(void)
@@ -372,7 +364,7 @@ Test(recovery, git_failure_then_crash_loses_nothing)
 	char *h = history();
 	cr_assert_str_eq(h, "0,1,2,");
 	free(h);
-	fsck_clean();
+	git_fsck_clean(&fx, NULL);
 }
 
 Test(recovery, one_daemon_per_store_and_stale_locks_cleared)
