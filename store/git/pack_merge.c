@@ -359,20 +359,6 @@ void gs_merge_abort(struct gs_repo *r)
 	r->merge = NULL;
 }
 
-/* Objects in a pack, from its index's fan-out (0 if unreadable). */
-static uint32_t idx_count(const char *pack_dir, const char *name)
-{
-	char path[4200];
-	unsigned char b[4];
-	snprintf(path, sizeof(path), "%s/%s.idx", pack_dir, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t got = pread(fd, b, sizeof(b), 8 + 4 * 255);
-	close(fd);
-	return got == (ssize_t)sizeof(b) ? gs_be32(b) : 0;
-}
-
 /* Chooses the smallest packs, leaving max/2, within MERGE_BYTES_MAX. */
 static int merge_start(struct gs_repo *r, unsigned max)
 {
@@ -420,7 +406,7 @@ static int merge_start(struct gs_repo *r, unsigned max)
 	size_t objs = 0;
 	for (size_t j = 0; j < k; j++) {
 		memcpy(m->src[j].name, v[j].name, sizeof(v[j].name));
-		objs += idx_count(r->pack_dir, v[j].name);
+		objs += gs_packfile_idx_count(r->pack_dir, v[j].name);
 	}
 	free(v);
 	/* best effort: sized once, not doubled and rehashed as it fills */

@@ -23,4 +23,10 @@ static inline uint32_t gs_be32(const unsigned char *p)
 int gs_packfile_map(const char *path, size_t min, const unsigned char **out,
 		    size_t *len);
 
+/*
+ * Objects in the pack whose index is pack_dir/name.idx, from the index's
+ * fan-out; 0 when it cannot be read.
+ */
+uint32_t gs_packfile_idx_count(const char *pack_dir, const char *name);
+
 #endif

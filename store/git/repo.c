@@ -296,11 +296,6 @@ static int set_rebuild(struct gs_repo *r, size_t cap)
 	return 0;
 }
 
-static int set_grow(struct gs_repo *r)
-{
-	return set_rebuild(r, r->setcap ? 2 * r->setcap : 4096);
-}
-
 /*
  * Git's object id. With marks (see struct gs_repo_marks), the hash
  * resumes from the mark below the first changed byte.
@@ -406,20 +401,22 @@ static long deflate_into(struct gs_repo *r, const void *data, size_t len,
 	return (long)zs->total_out;
 }
 
-/*
- * Appends one pack entry: type code (1-3 whole, 6 OFS_DELTA against the
- * entry at index base), payload compressed.
- */
-/* Room for one more entry in the list and the set. */
-static int ents_reserve(struct gs_repo *r)
+int gs_repo_reserve(struct gs_repo *r, size_t n)
 {
 	int e;
-	if (2 * (r->pending + 1) > r->setcap && (e = set_grow(r)))
-		return e;
-	if (!r->seen)
-		seen_alloc(r);
-	if (r->pending == r->cap) {
+	size_t need = r->pending + n;
+	if (2 * need > r->setcap) {
+		size_t cap = r->setcap ? 2 * r->setcap : 4096;
+		while (2 * need > cap)
+			cap *= 2;
+		if ((e = set_rebuild(r, cap)))
+			return e;
+	}
+	if (need > r->cap) {
+		/* doubling: one entry at a time is the common case */
 		size_t cap = r->cap ? 2 * r->cap : 1024;
+		if (cap < need)
+			cap = need;
 		struct gs_pack_entry *ents = realloc(r->ents, cap * sizeof(*ents));
 		if (!ents)
 			return -ENOMEM;
@@ -429,23 +426,13 @@ static int ents_reserve(struct gs_repo *r)
 	return 0;
 }
 
-int gs_repo_reserve(struct gs_repo *r, size_t n)
+/* Room for one more entry in the list and the set. */
+static int ents_reserve(struct gs_repo *r)
 {
-	int e;
-	size_t cap = r->setcap ? r->setcap : 4096;
-	while (2 * (r->pending + n) > cap)
-		cap *= 2;
-	if (cap > r->setcap && (e = set_rebuild(r, cap)))
-		return e;
-	if (r->pending + n > r->cap) {
-		struct gs_pack_entry *ents = realloc(r->ents,
-			(r->pending + n) * sizeof(*ents));
-		if (!ents)
-			return -ENOMEM;
-		r->ents = ents;
-		r->cap = r->pending + n;
-	}
-	return 0;
+	int e = gs_repo_reserve(r, 1);
+	if (!e && !r->seen)
+		seen_alloc(r);
+	return e;
 }
 
 /* Appends to the entry list; room reserved. */

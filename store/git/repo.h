@@ -44,7 +44,7 @@ struct gs_repo {
 	uint64_t *set;             /* open addressing over ents: index + 1,
 					      id bits above (repo.c) */
 	size_t setcap;
-	uint64_t *seen;            /* GS_SEEN_BITS bits: ids that may be in
+	uint64_t *seen;            /* SEEN_BITS bits: ids that may be in
 					      ents (repo.c), or NULL */
 	bool fsync;
 	char *dir;                 /* owned */

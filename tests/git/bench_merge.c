@@ -7,7 +7,6 @@
  * the idle writer does, and prints the packs before and after, what the
  * merged packs held, and the CPU time it took.
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store/git/packfile.h"
 #include "store/git/repo.h"
 
 static double cpu_s(void)
@@ -22,19 +22,6 @@ static double cpu_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint32_t idx_count(const char *dir, const char *name)
-{
-	char path[4200];
-	unsigned char b[4];
-	snprintf(path, sizeof(path), "%s/objects/pack/%s.idx", dir, name);
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	ssize_t got = pread(fd, b, 4, 8 + 4 * 255);
-	close(fd);
-	return got == 4 ? (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3] : 0;
 }
 
 int main(int argc, char **argv)
@@ -52,7 +39,7 @@ int main(int argc, char **argv)
 		return 1;
 	uint32_t *cnt = calloc(n0 ? n0 : 1, sizeof(*cnt));
 	for (size_t k = 0; k < n0; k++)
-		cnt[k] = idx_count(argv[1], v0[k].name);
+		cnt[k] = gs_packfile_idx_count(r.pack_dir, v0[k].name);
 	double t0 = cpu_s();
 	unsigned steps = 0;
 	int e;
