@@ -290,6 +290,9 @@ Test(fan_mirror, incremental_writes_give_the_trees_of_a_whole_rewrite)
 	}
 	b = fresh_tree();
 	expect_same(&a, &b, "end");
+	char *o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), GS_FAN_WAYS, "%s", o);
+	free(o);
 	cr_assert_eq(gs_repo_dump(&repo), 0);
 	git_fsck_clean(&fx, NULL);
 }
@@ -452,4 +455,7 @@ Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
 	free(y.s);
 	b = fresh_tree();
 	expect_same(&a, &b, "whole rewrite");
+	char *o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), GS_FAN_WAYS, "%s", o);
+	free(o);
 }
