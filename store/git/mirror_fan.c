@@ -37,22 +37,70 @@ static size_t put_blob(char *dst, const char *name, const git_oid *id)
 	return 14 + GIT_OID_RAWSZ;
 }
 
+/* The struct and its nleaf-sized arrays. */
+static size_t fan_size(uint32_t nleaf)
+{
+	struct gs_mfan *f = NULL;
+	return sizeof(*f) + 2 * (nleaf + 1) * sizeof(*f->start) +
+	       nleaf * (sizeof(*f->leaf) + sizeof(*f->dirty));
+}
+
+size_t gs_mirror_fan_bytes(const struct gs_mfan *f)
+{
+	/* idoff: one per child, as many as the leaves' start says */
+	return fan_size(f->nleaf) + f->boff[f->nleaf] +
+	       f->start[f->nleaf] * sizeof(*f->idoff);
+}
+
+void gs_mirror_fan_free(struct gs_mfan *f)
+{
+	if (!f)
+		return;
+	free(f->buf);
+	free(f->idoff);
+	free(f);
+}
+
 static struct gs_mfan *fan_new(unsigned depth)
 {
 	uint32_t nleaf = depth == 1 ? GS_FAN_WAYS : GS_FAN_WAYS * GS_FAN_WAYS;
-	/* struct, then start (4-aligned), then leaf and dirty (bytes) */
-	struct gs_mfan *f = calloc(1, sizeof(*f) +
-					      (nleaf + 1) * sizeof(*f->start) +
-					      nleaf * (sizeof(*f->leaf) +
-						       sizeof(*f->dirty)));
+	/* struct, then start and boff (4-aligned), then leaf and dirty */
+	struct gs_mfan *f = calloc(1, fan_size(nleaf));
 	if (!f)
 		return NULL;
 	f->depth = depth;
 	f->nleaf = nleaf;
 	f->start = (uint32_t *)(f + 1);
-	f->leaf = (git_oid *)(f->start + nleaf + 1);
+	f->boff = f->start + nleaf + 1;
+	f->leaf = (git_oid *)(f->boff + nleaf + 1);
 	f->dirty = (bool *)(f->leaf + nleaf);
 	return f;
+}
+
+/* The leaves' tree bytes, from the sorted children, into f->buf. */
+static int fan_serialise(struct gs_mfan *f, struct gs_mnode **v)
+{
+	uint32_t cnt = f->start[f->nleaf];
+	size_t len = 0;
+	for (uint32_t i = 0; i < cnt; i++)
+		len += 7u + v[i]->namelen + GIT_OID_RAWSZ;
+	if (len > UINT32_MAX)
+		return -EFBIG;
+	f->buf = malloc(len ? len : 1);
+	f->idoff = malloc(cnt ? cnt * sizeof(*f->idoff) : 1);
+	if (!f->buf || !f->idoff)
+		return -ENOMEM;
+	size_t off = 0;
+	for (uint32_t b = 0; b < f->nleaf; b++) {
+		f->boff[b] = (uint32_t)off;
+		for (uint32_t i = f->start[b]; i < f->start[b + 1]; i++) {
+			off += put_tree(f->buf + off, v[i]->name,
+					v[i]->namelen, &v[i]->tree);
+			f->idoff[i] = (uint32_t)(off - GIT_OID_RAWSZ);
+		}
+	}
+	f->boff[f->nleaf] = (uint32_t)off;
+	return 0;
 }
 
 static int cmp_child(const void *a, const void *b)
@@ -142,13 +190,13 @@ static int fan_sort(struct gs_mirror *m, struct gs_mnode *n)
 	}
 	if (same)
 		memcpy(f->mid, of->mid, sizeof(f->mid));
-	if ((e = order_write(m, n, &w->order)))
+	if ((e = fan_serialise(f, v)) || (e = order_write(m, n, &w->order)))
 		goto fail;
 	free(kc);
 	m->wbytes -= gs_mirror_wide_bytes(w);
 	free(w->sorted);
 	free(w->keys);
-	free(w->fan);
+	gs_mirror_fan_free(w->fan);
 	w->sorted = v;
 	w->keys = k;
 	w->fan = f;
@@ -158,35 +206,26 @@ static int fan_sort(struct gs_mirror *m, struct gs_mnode *n)
 	m->wbytes += gs_mirror_wide_bytes(w);
 	return 0;
 fail:
-	free(f);
+	gs_mirror_fan_free(f);
 	free(v);
 	free(k);
 	free(kc);
 	return e;
 }
 
-/* Leaf bucket b's tree, from its range of sorted children. */
-static int leaf_write(struct gs_mirror *m, struct gs_mwide *w, uint32_t b)
+/* Leaf bucket b's tree. */
+static int leaf_write(struct gs_mirror *m, struct gs_mfan *f, uint32_t b)
 {
-	struct gs_mfan *f = w->fan;
-	uint32_t a = f->start[b], z = f->start[b + 1];
-	size_t need = 0, off = 0;
-	int e;
-	if (a == z) {
+	if (f->start[b] == f->start[b + 1]) {
 		memset(&f->leaf[b], 0, sizeof(f->leaf[b]));
 		return 0;
 	}
-	for (uint32_t j = a; j < z; j++)
-		need += 7u + w->sorted[j]->namelen + GIT_OID_RAWSZ;
-	if ((e = gs_mirror_scratch_reserve(m, need)))
-		return e;
-	for (uint32_t j = a; j < z; j++)
-		off += put_tree(m->scratch + off, w->sorted[j]->name,
-				w->sorted[j]->namelen, &w->sorted[j]->tree);
 	/* most writes change one id of it: a small delta of its last */
 	git_oid old = f->leaf[b];
-	return gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE, m->scratch,
-					off, &old, &f->leaf[b]);
+	return gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE,
+					f->buf + f->boff[b],
+					f->boff[b + 1] - f->boff[b], &old,
+					&f->leaf[b]);
 }
 
 /*
@@ -218,7 +257,7 @@ static int fan_write_buckets(struct gs_mirror *m, struct gs_mnode *n)
 	size_t len;
 	int e;
 	for (uint32_t b = 0; b < f->nleaf; b++)
-		if (f->dirty[b] && (e = leaf_write(m, w, b)))
+		if (f->dirty[b] && (e = leaf_write(m, f, b)))
 			return e;
 	for (uint32_t h = 0; f->depth == 2 && h < GS_FAN_WAYS; h++) {
 		bool dirty = false;
@@ -268,11 +307,16 @@ int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n)
 		if ((e = gs_mirror_node_write(m, c)))
 			goto fail;
 		uint32_t i = c->toff;
-		if (i >= w->nsorted || w->sorted[i] != c) {
+		struct gs_mfan *f = w->fan;
+		if (i >= f->start[f->nleaf] || w->sorted[i] != c) {
 			e = -EIO; /* not sorted in: a bug, not a state */
 			goto fail;
 		}
-		w->fan->dirty[w->keys[i]] = true;
+		char *id = f->buf + f->idoff[i];
+		if (memcmp(id, c->tree.id, GIT_OID_RAWSZ)) {
+			memcpy(id, c->tree.id, GIT_OID_RAWSZ);
+			f->dirty[w->keys[i]] = true;
+		}
 	}
 	if ((e = fan_write_buckets(m, n)))
 		goto fail;

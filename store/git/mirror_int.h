@@ -77,17 +77,22 @@ struct gs_mwide {
 
 /*
  * A fanned directory's buckets: leaf b holds sorted[start[b] ..
- * start[b + 1]), its tree id is leaf[b] (zero: empty, not written). At
- * depth 2, mid[h1] is the tree of leaves h1 * 16 .. h1 * 16 + 15. One
- * allocation, arrays after the struct.
+ * start[b + 1]), its tree id is leaf[b] (zero: empty, not written) and
+ * its tree bytes are buf[boff[b] .. boff[b + 1]), where sorted[i]'s id
+ * is at buf + idoff[i]: a write patches the ids of its dirty children,
+ * it does not visit the others (a cache miss each). At depth 2, mid[h1]
+ * is the tree of leaves h1 * 16 .. h1 * 16 + 15. One allocation, the
+ * nleaf-sized arrays after the struct.
  */
 struct gs_mfan {
 	uint32_t depth, nleaf;
 	uint32_t *start;   /* nleaf + 1 */
+	uint32_t *boff;    /* nleaf + 1 */
 	git_oid *leaf;     /* nleaf */
 	bool *dirty;       /* nleaf: to write again at this write */
+	char *buf;         /* boff[nleaf] bytes, owned */
+	uint32_t *idoff;   /* one per child, owned */
 	git_oid mid[16];   /* depth 2 only */
-	bool mid_dirty[16];
 };
 
 /*
@@ -137,6 +142,9 @@ void gs_mirror_wide_touch(struct gs_mirror *m, struct gs_mwide *w);
 
 /* mirror_fan.c: writes n, of gs_fan_depth(n->nchildren) > 0, fanned out. */
 int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n);
+/* Bytes of f, for gs_mirror_wide_bytes(); frees f (NULL: nothing). */
+size_t gs_mirror_fan_bytes(const struct gs_mfan *f);
+void gs_mirror_fan_free(struct gs_mfan *f);
 
 /*
  * Git's order of two children (trees: names compared as if they ended in

@@ -53,9 +53,7 @@ static size_t wide_bytes(const struct gs_mwide *w)
 	       (size_t)w->nmarks * sizeof(*w->marks) +
 	       (w->first ? w->lastlen : 0) +
 	       (w->keys ? (size_t)w->nsorted * sizeof(*w->keys) : 0) +
-	       (f ? sizeof(*f) + (f->nleaf + 1u) * sizeof(*f->start) +
-			    f->nleaf * (sizeof(*f->leaf) + sizeof(*f->dirty))
-		  : 0);
+	       (f ? gs_mirror_fan_bytes(f) : 0);
 }
 
 size_t gs_mirror_wide_bytes(const struct gs_mwide *w)
@@ -75,7 +73,7 @@ void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
 	free(w->marks);
 	free(w->first);
 	free(w->keys);
-	free(w->fan);
+	gs_mirror_fan_free(w->fan);
 	free(w);
 	n->w = NULL;
 }
@@ -406,16 +404,16 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 	int e;
 	if (!n->dirty)
 		return 0;
-	if (gs_fan_depth(n->nchildren))
-		return gs_mirror_fan_write(m, n);
-	if (n->w && n->w->fan) /* it was fanned out: flat again */
-		gs_mirror_wide_free(m, n);
 	/*
 	 * its previous tree, the base of its delta, is looked up after the
 	 * children are written: its slot was prefetched when the effect was
 	 * applied, its entry is loaded meanwhile
 	 */
 	gs_repo_obj_prefetch_entry(m->repo, &n->tree);
+	if (gs_fan_depth(n->nchildren))
+		return gs_mirror_fan_write(m, n);
+	if (n->w && n->w->fan) /* it was fanned out: flat again */
+		gs_mirror_wide_free(m, n);
 	if (n->w && n->w->layout_ok && n->w->sorted_ok && n->w->last)
 		return node_patch(m, n);
 	if ((e = write_children(m, n)))
