@@ -28,11 +28,10 @@ static size_t put_tree(char *dst, const char *name, size_t len,
 	return 7 + len + GIT_OID_RAWSZ;
 }
 
-/* A blob entry "100644 <name>\0<id>" (name: 6 characters) at dst. */
-static size_t put_blob(char *dst, const char *name, const git_oid *id)
+/* A blob entry: head is "100644 <6-character name>", then its NUL. */
+static size_t put_blob(char *dst, const char head[14], const git_oid *id)
 {
-	memcpy(dst, "100644 ", 7);
-	memcpy(dst + 7, name, 7); /* with its NUL */
+	memcpy(dst, head, 14);
 	memcpy(dst + 14, id->id, GIT_OID_RAWSZ);
 	return 14 + GIT_OID_RAWSZ;
 }
@@ -283,9 +282,9 @@ static int fan_write_buckets(struct gs_mirror *m, struct gs_mnode *n)
 	if ((e = buckets_put(m, f->depth == 1 ? f->leaf : f->mid, f->start,
 			     f->depth == 1 ? 1 : GS_FAN_WAYS, &len)))
 		return e;
-	len += put_blob(m->scratch + len, ".order", &w->order);
-	len += put_blob(m->scratch + len, ".perms", &n->perms);
-	len += put_blob(m->scratch + len, ".value", &n->value);
+	len += put_blob(m->scratch + len, "100644 .order", &w->order);
+	len += put_blob(m->scratch + len, "100644 .perms", &n->perms);
+	len += put_blob(m->scratch + len, "100644 .value", &n->value);
 	git_oid old = n->tree;
 	return gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE, m->scratch,
 					len, &old, &n->tree);

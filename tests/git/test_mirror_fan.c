@@ -388,7 +388,7 @@ static int dump_node(void *ctx, const char *path, const void *value,
 	struct dump *d = ctx;
 	(void)perms;
 	(void)nperms;
-	size_t need = strlen(path) + len + 2;
+	size_t need = strlen(path) + len + 3; /* "=", "\n", NUL */
 	if (d->len + need > d->cap) {
 		d->cap = (d->len + need) * 2;
 		d->s = realloc(d->s, d->cap);
