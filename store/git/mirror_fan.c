@@ -5,9 +5,9 @@
  *
  * Its cache (n->w) keeps the children sorted by (bucket, Git order), so
  * that a bucket is a contiguous range, with each child's bucket and each
- * bucket's last tree id. It is rebuilt when the set of children changes;
- * between such changes a write re-serialises only the buckets that hold
- * a dirty child.
+ * bucket's tree bytes and last id. It is rebuilt when the set of children
+ * changes; between such changes a write patches its dirty children's ids
+ * into their buckets and writes only those buckets again.
  */
 #include "mirror_int.h"
 
