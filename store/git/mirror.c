@@ -5,6 +5,8 @@
  */
 #include "mirror_int.h"
 
+#include "fanout.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -230,11 +232,89 @@ static void apply_order(struct gs_mirror *m, struct gs_mnode *n,
 	children_changed(n);
 }
 
+/*
+ * Adds the children in tree t to n, and those of its buckets (fanout.h),
+ * at any depth; a bucket holds no dot entries, so only the top tree's
+ * count.
+ */
+static int load_entries(struct gs_mirror *m, struct gs_mnode *n, git_tree *t,
+			bool top, git_oid *order, bool *has_order,
+			bool *fanned)
+{
+	size_t cnt = git_tree_entrycount(t);
+	int e;
+	for (size_t i = 0; i < cnt; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i);
+		const char *name = git_tree_entry_name(te);
+		bool dir = git_tree_entry_type(te) == GIT_OBJECT_TREE;
+		if (dir && gs_fan_is_bucket(name)) {
+			git_tree *b;
+			e = git_tree_lookup(&b, m->repo->repo,
+					    git_tree_entry_id(te));
+			if (e)
+				return gs_git_error(e, NULL, 0);
+			e = load_entries(m, n, b, false, order, has_order,
+					 fanned);
+			git_tree_free(b);
+			if (e)
+				return e;
+			*fanned = true;
+			continue;
+		}
+		if (name[0] == '.') {
+			if (!top)
+				continue;
+			if (!strcmp(name, ".value"))
+				git_oid_cpy(&n->value, git_tree_entry_id(te));
+			else if (!strcmp(name, ".perms"))
+				git_oid_cpy(&n->perms, git_tree_entry_id(te));
+			else if (!strcmp(name, ".order")) {
+				git_oid_cpy(order, git_tree_entry_id(te));
+				*has_order = true;
+			}
+			continue;
+		}
+		if (!dir)
+			continue;
+		struct gs_mnode *c = node_new(name, strlen(name), n);
+		if (!c || add_child(m, n, c)) {
+			free(c);
+			return -ENOMEM;
+		}
+		git_oid_cpy(&c->tree, git_tree_entry_id(te));
+	}
+	return 0;
+}
+
+static int cmp_child(const void *a, const void *b)
+{
+	return gs_mnode_git_cmp(*(struct gs_mnode *const *)a,
+				*(struct gs_mnode *const *)b);
+}
+
+/* Bucket order is no order: without .order, children go in Git's. */
+static int sort_children(struct gs_mnode *n)
+{
+	struct gs_mnode **v = malloc(n->nchildren * sizeof(*v)), *c;
+	size_t k = 0;
+	if (!v)
+		return -ENOMEM;
+	for (c = n->first; c; c = c->next)
+		v[k++] = c;
+	qsort(v, k, sizeof(*v), cmp_child);
+	n->first = NULL;
+	for (size_t i = 0; i < k; i++)
+		list_append(n, v[i]);
+	free(v);
+	children_changed(n);
+	return 0;
+}
+
 static int node_load(struct gs_mirror *m, struct gs_mnode *n)
 {
 	git_tree *t;
 	git_oid order;
-	bool has_order = false;
+	bool has_order = false, fanned = false;
 	if (n->loaded)
 		return 0;
 	int e = git_tree_lookup(&t, m->repo->repo, &n->tree);
@@ -242,32 +322,10 @@ static int node_load(struct gs_mirror *m, struct gs_mnode *n)
 		return gs_git_error(e, NULL, 0);
 	git_oid_cpy(&n->value, &m->empty_blob);
 	git_oid_cpy(&n->perms, &m->root->perms); /* no .perms: as root */
-	size_t cnt = git_tree_entrycount(t);
-	for (size_t i = 0; i < cnt; i++) {
-		const git_tree_entry *te = git_tree_entry_byindex(t, i);
-		const char *name = git_tree_entry_name(te);
-		if (name[0] == '.') {
-			if (!strcmp(name, ".value"))
-				git_oid_cpy(&n->value, git_tree_entry_id(te));
-			else if (!strcmp(name, ".perms"))
-				git_oid_cpy(&n->perms, git_tree_entry_id(te));
-			else if (!strcmp(name, ".order")) {
-				git_oid_cpy(&order, git_tree_entry_id(te));
-				has_order = true;
-			}
-			continue;
-		}
-		if (git_tree_entry_type(te) != GIT_OBJECT_TREE)
-			continue;
-		struct gs_mnode *c = node_new(name, strlen(name), n);
-		if (!c || add_child(m, n, c)) {
-			free(c);
-			git_tree_free(t);
-			return -ENOMEM;
-		}
-		git_oid_cpy(&c->tree, git_tree_entry_id(te));
-	}
+	e = load_entries(m, n, t, true, &order, &has_order, &fanned);
 	git_tree_free(t);
+	if (e)
+		return e;
 	if (has_order) {
 		git_blob *b;
 		if ((e = gs_mirror_read_blob(m, &order, &b)))
@@ -275,6 +333,8 @@ static int node_load(struct gs_mirror *m, struct gs_mnode *n)
 		apply_order(m, n, git_blob_rawcontent(b),
 			    (size_t)git_blob_rawsize(b));
 		git_blob_free(b);
+	} else if (fanned && (e = sort_children(n))) {
+		return e;
 	}
 	n->loaded = true;
 	return 0;

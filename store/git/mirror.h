@@ -10,7 +10,9 @@
  *
  * Git layout: node /a/b is tree a/b/ with blobs .value (raw value), .perms
  * ("n0\nr5\n"), and, when the children's creation order differs from Git's
- * sorted order, .order (child names, one per line, in creation order).
+ * sorted order, .order (child names, one per line, in creation order). A
+ * directory of GS_FAN_MIN children or more keeps them in bucket trees
+ * (fanout.h) and always has .order; loading reads either shape.
  */
 #ifndef GS_MIRROR_H
 #define GS_MIRROR_H

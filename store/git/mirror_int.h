@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "mirror.h"
 
@@ -65,6 +66,33 @@ struct gs_mwide {
 	 */
 	bool layout_ok;
 	bool marks_ok; /* marks are those of last's hash */
+	/*
+	 * Fanned out (fanout.h): sorted is in (bucket, Git order), keys[i]
+	 * is sorted[i]'s bucket and sorted[i]->toff is i; fan holds the
+	 * buckets. NULL for a flat directory (last, marks, first unused).
+	 */
+	struct gs_mfan *fan;
+	uint16_t *keys;
+};
+
+/*
+ * A fanned directory's buckets: leaf b holds sorted[start[b] ..
+ * start[b + 1]), its tree id is leaf[b] (zero: empty, not written) and
+ * its tree bytes are buf[boff[b] .. boff[b + 1]), where sorted[i]'s id
+ * is at buf + idoff[i]: a write patches the ids of its dirty children,
+ * it does not visit the others (a cache miss each). At depth 2, mid[h1]
+ * is the tree of leaves h1 * 16 .. h1 * 16 + 15. One allocation, the
+ * nleaf-sized arrays after the struct.
+ */
+struct gs_mfan {
+	uint32_t depth, nleaf;
+	uint32_t *start;   /* nleaf + 1 */
+	uint32_t *boff;    /* nleaf + 1 */
+	git_oid *leaf;     /* nleaf */
+	bool *dirty;       /* nleaf: to write again at this write */
+	char *buf;         /* boff[nleaf] bytes, owned */
+	uint32_t *idoff;   /* one per child, owned */
+	git_oid mid[16];   /* depth 2 only */
 };
 
 /*
@@ -101,5 +129,37 @@ int gs_mirror_perms_get(struct gs_mirror *m, const git_oid *id,
 
 /* mirror_write.c: drops n's wide directory cache, if any. */
 void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n);
+/* Writes n's tree if dirty (and the dirty trees below it). */
+int gs_mirror_node_write(struct gs_mirror *m, struct gs_mnode *n);
+/* Grows m->scratch to need bytes. */
+int gs_mirror_scratch_reserve(struct gs_mirror *m, size_t need);
+/* Bytes of w's cache, for m->wbytes. */
+size_t gs_mirror_wide_bytes(const struct gs_mwide *w);
+/* A new, empty cache for n, first in the recency list. */
+int gs_mirror_wide_new(struct gs_mirror *m, struct gs_mnode *n);
+/* w was written: first in the recency list. */
+void gs_mirror_wide_touch(struct gs_mirror *m, struct gs_mwide *w);
+
+/* mirror_fan.c: writes n, of gs_fan_depth(n->nchildren) > 0, fanned out. */
+int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n);
+/* Bytes of f, for gs_mirror_wide_bytes(); frees f (NULL: nothing). */
+size_t gs_mirror_fan_bytes(const struct gs_mfan *f);
+void gs_mirror_fan_free(struct gs_mfan *f);
+
+/*
+ * Git's order of two children (trees: names compared as if they ended in
+ * '/').
+ */
+static inline int gs_mnode_git_cmp(const struct gs_mnode *x,
+				   const struct gs_mnode *y)
+{
+	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
+	int c = memcmp(x->name, y->name, n);
+	if (c)
+		return c;
+	unsigned cx = x->namelen > n ? (unsigned char)x->name[n] : '/';
+	unsigned cy = y->namelen > n ? (unsigned char)y->name[n] : '/';
+	return (int)cx - (int)cy;
+}
 
 #endif

@@ -4,6 +4,8 @@
  */
 #include "mirror_int.h"
 
+#include "fanout.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +47,18 @@ static void wide_unlink(struct gs_mirror *m, struct gs_mwide *w)
 
 static size_t wide_bytes(const struct gs_mwide *w)
 {
+	const struct gs_mfan *f = w->fan;
 	return sizeof(*w) + w->lastlen +
 	       (size_t)w->nsorted * sizeof(*w->sorted) +
 	       (size_t)w->nmarks * sizeof(*w->marks) +
-	       (w->first ? w->lastlen : 0);
+	       (w->first ? w->lastlen : 0) +
+	       (w->keys ? (size_t)w->nsorted * sizeof(*w->keys) : 0) +
+	       (f ? gs_mirror_fan_bytes(f) : 0);
+}
+
+size_t gs_mirror_wide_bytes(const struct gs_mwide *w)
+{
+	return wide_bytes(w);
 }
 
 void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
@@ -62,6 +72,8 @@ void gs_mirror_wide_free(struct gs_mirror *m, struct gs_mnode *n)
 	free(w->last);
 	free(w->marks);
 	free(w->first);
+	free(w->keys);
+	gs_mirror_fan_free(w->fan);
 	free(w);
 	n->w = NULL;
 }
@@ -79,7 +91,7 @@ static int ent_cmp(const void *a, const void *b)
 	return (int)cx - (int)cy;
 }
 
-static int scratch_reserve(struct gs_mirror *m, size_t need)
+int gs_mirror_scratch_reserve(struct gs_mirror *m, size_t need)
 {
 	if (need <= m->scratch_cap)
 		return 0;
@@ -96,11 +108,8 @@ static int scratch_reserve(struct gs_mirror *m, size_t need)
 
 static int cmp_child(const void *a, const void *b)
 {
-	const struct gs_mnode *x = *(struct gs_mnode *const *)a;
-	const struct gs_mnode *y = *(struct gs_mnode *const *)b;
-	struct tree_ent ex = { x->name, x->namelen, true, NULL };
-	struct tree_ent ey = { y->name, y->namelen, true, NULL };
-	return ent_cmp(&ex, &ey);
+	return gs_mnode_git_cmp(*(struct gs_mnode *const *)a,
+				*(struct gs_mnode *const *)b);
 }
 
 /*
@@ -168,7 +177,7 @@ static int node_sort(struct gs_mirror *m, struct gs_mnode *n,
 		if (v[k++] != c)
 			*need_order = true;
 	if (*need_order) {
-		if ((e = scratch_reserve(m, olen)))
+		if ((e = gs_mirror_scratch_reserve(m, olen)))
 			return e;
 		size_t off = 0;
 		for (c = n->first; c; c = c->next) {
@@ -247,7 +256,7 @@ static void first_drop(struct gs_mirror *m, struct gs_mwide *w)
 }
 
 /* n was written: first in the recency list of wide directories. */
-static void wide_touch(struct gs_mirror *m, struct gs_mwide *w)
+void gs_mirror_wide_touch(struct gs_mirror *m, struct gs_mwide *w)
 {
 	if (m->whead == w)
 		return;
@@ -341,7 +350,7 @@ static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
 		}
 		first_keep(m, w, &n->tree);
 	}
-	wide_touch(m, w);
+	gs_mirror_wide_touch(m, w);
 	gs_mirror_dirty_unlink(n);
 	n->dirty = false;
 	return 0;
@@ -372,7 +381,22 @@ static void wide_keep(struct gs_mirror *m, struct gs_mnode *n, size_t len,
 		w->marks_ok = false;
 	}
 	m->wbytes += wide_bytes(w);
-	wide_touch(m, w);
+	gs_mirror_wide_touch(m, w);
+}
+
+int gs_mirror_wide_new(struct gs_mirror *m, struct gs_mnode *n)
+{
+	if (!(n->w = calloc(1, sizeof(*n->w))))
+		return -ENOMEM;
+	n->w->node = n;
+	m->wbytes += wide_bytes(n->w);
+	gs_mirror_wide_touch(m, n->w);
+	return 0;
+}
+
+int gs_mirror_node_write(struct gs_mirror *m, struct gs_mnode *n)
+{
+	return node_write(m, n);
 }
 
 static int node_write(struct gs_mirror *m, struct gs_mnode *n)
@@ -386,6 +410,10 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 	 * applied, its entry is loaded meanwhile
 	 */
 	gs_repo_obj_prefetch_entry(m->repo, &n->tree);
+	if (gs_fan_depth(n->nchildren))
+		return gs_mirror_fan_write(m, n);
+	if (n->w && n->w->fan) /* it was fanned out: flat again */
+		gs_mirror_wide_free(m, n);
 	if (n->w && n->w->layout_ok && n->w->sorted_ok && n->w->last)
 		return node_patch(m, n);
 	if ((e = write_children(m, n)))
@@ -393,13 +421,8 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 	bool wide = n->nchildren >= WIDE;
 	if (!wide && n->w)
 		gs_mirror_wide_free(m, n);
-	if (wide && !n->w) {
-		if (!(n->w = calloc(1, sizeof(*n->w))))
-			return -ENOMEM;
-		n->w->node = n;
-		m->wbytes += wide_bytes(n->w);
-		wide_touch(m, n->w);
-	}
+	if (wide && !n->w && (e = gs_mirror_wide_new(m, n)))
+		return e;
 	struct gs_mnode **sorted;
 	git_oid order_local, *order = n->w ? &n->w->order : &order_local;
 	bool need_order;
@@ -416,7 +439,7 @@ static int node_write(struct gs_mirror *m, struct gs_mnode *n)
 	size_t need = nd * (7 + 7 + GIT_OID_RAWSZ);
 	for (unsigned i = 0; i < n->nchildren; i++)
 		need += 6 + sorted[i]->namelen + 1 + GIT_OID_RAWSZ;
-	if ((e = scratch_reserve(m, need)))
+	if ((e = gs_mirror_scratch_reserve(m, need)))
 		return e;
 	size_t off = 0, di = 0;
 	for (unsigned i = 0; i <= n->nchildren; i++) {

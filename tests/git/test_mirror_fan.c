@@ -1,0 +1,461 @@
+/*
+ * test_mirror_fan.c - wide directories written fanned out (fanout.h):
+ * the layout stock git sees, and the writer's incremental path giving the
+ * trees a whole rewrite of the same state gives.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "store/git/fanout.h"
+#include "store/git/mirror.h"
+#include "store/git/repo.h"
+
+FIXTURE_SUITE(fan_git, TEST_BOOT_A);
+
+/* The bucket path of child name at depth ("" at 0), e.g. ".9/" or ".e/.3/". */
+static void bucket_path(const char *name, unsigned depth, char *out)
+{
+	uint32_t k = gs_fan_key(name, strlen(name), depth);
+	out[0] = '\0';
+	for (unsigned i = 0; i < depth; i++) {
+		char nm[3];
+		gs_fan_bucket_name((k >> (4 * (depth - 1 - i))) & 15, nm);
+		strcat(out, nm);
+		strcat(out, "/");
+	}
+}
+
+Test(fan_git, wide_directory_is_stored_in_buckets)
+{
+	struct gitstore *gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL,
+					 NULL);
+	char path[64], val[64];
+	for (int i = 0; i < 300; i++) {
+		snprintf(path, sizeof(path), "/w/c%d", (i * 37) % 300);
+		snprintf(val, sizeof(val), "v%d", (i * 37) % 300);
+		commit_write(gs, 0, path, val);
+	}
+	commit_write(gs, 0, "/w/c7", "again");
+	cr_assert_eq(gitstore_close(gs), 0);
+	git_fsck_clean(&fx, NULL);
+	int st;
+	char *o = git_out(&fx, &st, "ls-tree --name-only main:w");
+	cr_assert_eq(st, 0, "%s", o);
+	/* only buckets and the dot entries at the top: no child */
+	unsigned buckets = 0;
+	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n")) {
+		if (gs_fan_is_bucket(l))
+			buckets++;
+		else
+			cr_assert(!strcmp(l, ".order") || !strcmp(l, ".perms") ||
+					  !strcmp(l, ".value"),
+				  "%s at the top", l);
+	}
+	free(o);
+	cr_assert_eq(buckets, GS_FAN_WAYS); /* 300 names fill all 16 */
+	char b[16];
+	bucket_path("c7", 1, b);
+	o = git_out(&fx, &st, "show main:w/%sc7/.value", b);
+	cr_assert_str_eq(o, "again");
+	free(o);
+	bucket_path("c123", 1, b);
+	o = git_out(&fx, &st, "show main:w/%sc123/.value", b);
+	cr_assert_str_eq(o, "v123");
+	free(o);
+	/* .order is creation order: 0, 37, 74, ... */
+	o = git_out(&fx, &st, "show main:w/.order");
+	cr_assert_eq(count_lines(o), 300);
+	cr_assert(!strncmp(o, "c0\nc37\nc74\n", 11), "%.20s", o);
+	free(o);
+	/* every child in exactly one bucket */
+	o = git_out(&fx, &st, "ls-tree -r -d --name-only main:w");
+	unsigned children = 0;
+	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n"))
+		if (!gs_fan_is_bucket(l))
+			children++;
+	free(o);
+	cr_assert_eq(children, 300);
+}
+
+/*
+ * Mirror-level tests: inc applies a history of effects with a write after
+ * each step; a fresh mirror writing the final state from scratch must give
+ * the same root tree (same bytes all the way down, .order included).
+ */
+static struct gs_repo repo;
+static struct gs_mirror inc, whole;
+
+/* The state as the tests track it: children of /d in creation order. */
+#define MAXC 5000
+static struct kid {
+	char name[16];
+	char value[24];
+	char sub[24]; /* value of /d/<name>/s, or "" */
+	bool alive;
+} kids[MAXC];
+static unsigned nkids;
+static unsigned created[MAXC * 2], ncreated; /* indices, creation order */
+static char dval[24]; /* /d's own value */
+
+static void mirrors_setup(void)
+{
+	fixture_init(&fx, TEST_BOOT_A);
+	cr_assert_eq(gs_repo_open(&repo, fx.store, false), 0);
+	cr_assert_eq(gs_mirror_init(&inc, &repo, NULL), 0);
+	cr_assert_eq(gs_mirror_init(&whole, &repo, NULL), 0);
+	nkids = ncreated = 0;
+	dval[0] = '\0';
+}
+
+static void mirrors_teardown(void)
+{
+	gs_mirror_fini(&inc);
+	gs_mirror_fini(&whole);
+	gs_repo_close(&repo);
+	fixture_fini(&fx);
+}
+
+TestSuite(fan_mirror, .init = mirrors_setup, .fini = mirrors_teardown);
+
+static void effect(struct gs_mirror *m, const char *path, bool deleted,
+		   const char *value)
+{
+	struct xsw_perm p[1] = { { 0, XSW_PERM_NONE } };
+	struct store_effect e = { path, deleted, value,
+				  value ? (uint32_t)strlen(value) : 0, p, 1 };
+	cr_assert_eq(gs_mirror_apply(m, &e), 0, "%s", path);
+}
+
+/* On inc (and whole, when both) and in the model. */
+static void kid_write(unsigned i, const char *value, bool both)
+{
+	char path[64];
+	if (!kids[i].alive) {
+		kids[i].alive = true;
+		kids[i].sub[0] = '\0';
+		created[ncreated++] = i;
+	}
+	snprintf(kids[i].value, sizeof(kids[i].value), "%s", value);
+	snprintf(path, sizeof(path), "/d/%s", kids[i].name);
+	effect(&inc, path, false, value);
+	if (both)
+		effect(&whole, path, false, value);
+}
+
+static void kid_sub(unsigned i, const char *value, bool both)
+{
+	char path[64];
+	snprintf(kids[i].sub, sizeof(kids[i].sub), "%s", value);
+	snprintf(path, sizeof(path), "/d/%s/s", kids[i].name);
+	effect(&inc, path, false, value);
+	if (both)
+		effect(&whole, path, false, value);
+}
+
+static void kid_rm(unsigned i, bool both)
+{
+	char path[64];
+	kids[i].alive = false;
+	snprintf(path, sizeof(path), "/d/%s", kids[i].name);
+	effect(&inc, path, true, NULL);
+	if (both)
+		effect(&whole, path, true, NULL);
+}
+
+static unsigned kids_add(unsigned n, bool both)
+{
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = nkids++;
+		cr_assert_lt(i, MAXC);
+		snprintf(kids[i].name, sizeof(kids[i].name), "k%u", i * 7919u);
+		kid_write(i, "v", both);
+	}
+	return nkids;
+}
+
+static git_oid write_one(struct gs_mirror *m)
+{
+	git_oid id;
+	cr_assert_eq(gs_mirror_write(m, &id), 0);
+	return id;
+}
+
+/* The model written from scratch by a new mirror: its root tree id. */
+static git_oid fresh_tree(void)
+{
+	struct gs_mirror f;
+	char path[64];
+	cr_assert_eq(gs_mirror_init(&f, &repo, NULL), 0);
+	effect(&f, "/d", false, dval);
+	for (unsigned j = 0; j < ncreated; j++) {
+		struct kid *k = &kids[created[j]];
+		bool last = true; /* its latest creation only */
+		for (unsigned l = j + 1; l < ncreated; l++)
+			if (created[l] == created[j])
+				last = false;
+		if (!k->alive || !last)
+			continue;
+		snprintf(path, sizeof(path), "/d/%s", k->name);
+		effect(&f, path, false, k->value);
+		if (k->sub[0]) {
+			snprintf(path, sizeof(path), "/d/%s/s", k->name);
+			effect(&f, path, false, k->sub);
+		}
+	}
+	git_oid id = write_one(&f);
+	gs_mirror_fini(&f);
+	return id;
+}
+
+static void expect_same(const git_oid *a, const git_oid *b, const char *what)
+{
+	char ha[GIT_OID_HEXSZ + 1], hb[GIT_OID_HEXSZ + 1];
+	cr_assert(git_oid_equal(a, b), "%s: incremental %s, whole %s", what,
+		  git_oid_tostr(ha, sizeof(ha), a),
+		  git_oid_tostr(hb, sizeof(hb), b));
+}
+
+/* Lines of `git ls-tree` of <tree>:<path> (objects must be on disk). */
+static char *ls_tree(const git_oid *tree, const char *path)
+{
+	char h[GIT_OID_HEXSZ + 1];
+	int st;
+	cr_assert_eq(gs_repo_dump(&repo), 0);
+	char *o = git_out(&fx, &st, "ls-tree --name-only %s:%s",
+			  git_oid_tostr(h, sizeof(h), tree), path);
+	cr_assert_eq(st, 0, "%s", o);
+	return o;
+}
+
+/* How many of the lines of s are buckets. */
+static unsigned buckets_in(const char *s)
+{
+	unsigned n = 0;
+	for (const char *l = s; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) : strlen(l);
+		if (len == 2 && l[0] == '.') {
+			char nm[3] = { l[0], l[1], 0 };
+			n += gs_fan_is_bucket(nm);
+		}
+		l += len + (nl != NULL);
+	}
+	return n;
+}
+
+Test(fan_mirror, incremental_writes_give_the_trees_of_a_whole_rewrite)
+{
+	effect(&inc, "/d", false, "");
+	kids_add(300, false);
+	git_oid a = write_one(&inc), b = fresh_tree();
+	expect_same(&a, &b, "fill");
+	unsigned seed = 99;
+	char val[24];
+	for (unsigned round = 0; round < 60; round++) {
+		for (unsigned s = 0; s < 4; s++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned i = (seed >> 8) % nkids;
+			snprintf(val, sizeof(val), "r%u.%u", round, s);
+			switch ((seed >> 4) % 6) {
+			case 0: /* a delete, or the child comes back */
+				if (kids[i].alive)
+					kid_rm(i, false);
+				else
+					kid_write(i, val, false);
+				break;
+			case 1:
+				kids_add(1, false);
+				break;
+			case 2:
+				if (kids[i].alive)
+					kid_sub(i, val, false);
+				break;
+			default:
+				if (kids[i].alive)
+					kid_write(i, val, false);
+			}
+		}
+		if (round % 7 == 3) { /* the top's own value */
+			snprintf(dval, sizeof(dval), "%s", val);
+			effect(&inc, "/d", false, val);
+		}
+		a = write_one(&inc);
+		if (round % 10 == 9) {
+			b = fresh_tree();
+			expect_same(&a, &b, "round");
+		}
+	}
+	b = fresh_tree();
+	expect_same(&a, &b, "end");
+	char *o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), GS_FAN_WAYS, "%s", o);
+	free(o);
+	cr_assert_eq(gs_repo_dump(&repo), 0);
+	git_fsck_clean(&fx, NULL);
+}
+
+Test(fan_mirror, crossing_the_threshold_changes_shape_both_ways)
+{
+	effect(&inc, "/d", false, "top");
+	kids_add(GS_FAN_MIN - 1, false);
+	git_oid a = write_one(&inc), b;
+	char *o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), 0);
+	cr_assert_eq(count_lines(o), GS_FAN_MIN - 1 + 3); /* + dot entries */
+	free(o);
+	kids_add(1, false);
+	a = write_one(&inc);
+	o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), GS_FAN_WAYS);
+	cr_assert_eq(count_lines(o), GS_FAN_WAYS + 3);
+	free(o);
+	/* a child's value written in the fanned shape */
+	kid_write(5, "five", false);
+	a = write_one(&inc);
+	char path[64], bp[16];
+	bucket_path(kids[5].name, 1, bp);
+	snprintf(path, sizeof(path), "d/%s%s", bp, kids[5].name);
+	o = ls_tree(&a, path);
+	cr_assert_str_eq(o, ".perms\n.value\n");
+	free(o);
+	kid_rm(0, false);
+	a = write_one(&inc);
+	o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), 0);
+	cr_assert_eq(count_lines(o), GS_FAN_MIN - 1 + 3);
+	free(o);
+	b = fresh_tree(); /* with /d = "" */
+	cr_assert(!git_oid_equal(&a, &b), "the top's value must count");
+	kid_write(1, "one", false);
+	effect(&inc, "/d", false, "");
+	a = write_one(&inc);
+	b = fresh_tree();
+	expect_same(&a, &b, "flat again");
+	git_fsck_clean(&fx, NULL);
+}
+
+Test(fan_mirror, very_wide_directory_has_two_levels)
+{
+	effect(&inc, "/d", false, "");
+	kids_add(GS_FAN_DEEP, false);
+	git_oid a = write_one(&inc), b;
+	char *o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), GS_FAN_WAYS);
+	cr_assert_eq(count_lines(o), GS_FAN_WAYS + 3);
+	free(o);
+	char path[64], bp[16];
+	bucket_path(kids[17].name, 2, bp);
+	cr_assert_eq(strlen(bp), 6); /* ".x/.y/" */
+	snprintf(path, sizeof(path), "d/%.2s", bp);
+	o = ls_tree(&a, path); /* a first-level bucket: buckets only */
+	cr_assert_eq(buckets_in(o), count_lines(o));
+	cr_assert_gt(count_lines(o), 0);
+	free(o);
+	kid_sub(17, "deep", false);
+	kid_write(4000, "w", false);
+	a = write_one(&inc);
+	snprintf(path, sizeof(path), "d/%s%s/s", bp, kids[17].name);
+	o = ls_tree(&a, path);
+	cr_assert_str_eq(o, ".perms\n.value\n");
+	free(o);
+	b = fresh_tree();
+	expect_same(&a, &b, "two levels");
+	/* one child fewer: one level again */
+	kid_rm(3, false);
+	a = write_one(&inc);
+	snprintf(path, sizeof(path), "d/%.2s", bp);
+	o = ls_tree(&a, path);
+	cr_assert_eq(buckets_in(o), 0);
+	free(o);
+	b = fresh_tree();
+	expect_same(&a, &b, "one level");
+	git_fsck_clean(&fx, NULL);
+}
+
+/* The whole tree as text, through a walk (which loads what was dropped). */
+struct dump {
+	char *s;
+	size_t len, cap;
+};
+
+static int dump_node(void *ctx, const char *path, const void *value,
+		     uint32_t len, const struct xsw_perm *perms,
+		     unsigned nperms)
+{
+	struct dump *d = ctx;
+	(void)perms;
+	(void)nperms;
+	size_t need = strlen(path) + len + 3; /* "=", "\n", NUL */
+	if (d->len + need > d->cap) {
+		d->cap = (d->len + need) * 2;
+		d->s = realloc(d->s, d->cap);
+		cr_assert_not_null(d->s);
+	}
+	d->len += (size_t)sprintf(d->s + d->len, "%s=%.*s\n", path, (int)len,
+				  (const char *)value);
+	return 0;
+}
+
+Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
+{
+	effect(&inc, "/d", false, "");
+	effect(&whole, "/d", false, "");
+	kids_add(600, true);
+	git_oid a = write_one(&inc), b = write_one(&whole);
+	expect_same(&a, &b, "fill");
+	unsigned seed = 7;
+	char val[24];
+	for (unsigned round = 0; round < 12; round++) {
+		cr_assert_eq(gs_repo_dump(&repo), 0);
+		size_t before = inc.tabn;
+		cr_assert_gt(gs_mirror_trim(&inc, 0, 0), 0);
+		cr_assert_lt(inc.tabn, before);
+		for (unsigned s = 0; s < 3; s++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned i = (seed >> 8) % nkids;
+			snprintf(val, sizeof(val), "t%u.%u", round, s);
+			if (s == 0)
+				kids_add(1, true);
+			else if (s == 1 && kids[i].alive)
+				kid_rm(i, true);
+			else if (kids[i].alive)
+				kid_sub(i, val, true);
+		}
+		a = write_one(&inc);
+		b = write_one(&whole);
+		expect_same(&a, &b, "after a trim");
+	}
+	/* creation order survives the reloads: the walks agree */
+	cr_assert_eq(gs_repo_dump(&repo), 0);
+	cr_assert_gt(gs_mirror_trim(&inc, 0, 0), 0);
+	struct dump x = { 0 }, y = { 0 };
+	cr_assert_eq(gs_mirror_walk(&inc, dump_node, &x), 0);
+	cr_assert_eq(gs_mirror_walk(&whole, dump_node, &y), 0);
+	cr_assert_eq(x.len, y.len);
+	cr_assert(!memcmp(x.s, y.s, x.len), "walks differ");
+	/* children walk in creation order (names are not in Git's) */
+	const char *prev = x.s;
+	for (unsigned j = 0; j < ncreated; j++) {
+		struct kid *k = &kids[created[j]];
+		bool last = true;
+		for (unsigned l = j + 1; l < ncreated; l++)
+			last &= created[l] != created[j];
+		if (!k->alive || !last)
+			continue;
+		char line[64];
+		snprintf(line, sizeof(line), "\n/d/%s=", k->name);
+		const char *at = strstr(x.s, line);
+		cr_assert(at && at > prev, "%s out of order", k->name);
+		prev = at;
+	}
+	free(x.s);
+	free(y.s);
+	b = fresh_tree();
+	expect_same(&a, &b, "whole rewrite");
+	char *o = ls_tree(&a, "d");
+	cr_assert_eq(buckets_in(o), GS_FAN_WAYS, "%s", o);
+	free(o);
+}
