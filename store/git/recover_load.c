@@ -9,9 +9,12 @@
  * directory's second half is read by a second thread with its own
  * object database and inflate state, into a buffer that is handed on
  * after the first half, so the order stays parents first, children in
- * creation order.
+ * creation order. A fanned-out directory (fanout.h) has its children in
+ * bucket trees: they are gathered first, at any depth, so that the order
+ * and the split see one list of children, as of a flat tree.
  */
 #include "ckpt_read.h"
+#include "fanout.h"
 #include "gitstore_int.h"
 
 #include <errno.h>
@@ -22,6 +25,7 @@
 #define PATH_MAX_LOAD 8192u /* longer than any valid path */
 #define SPLIT_MIN 64u       /* children worth a second thread */
 #define PERMS_MAX 4096u
+#define BUCKET_LEVELS 8u  /* deeper buckets: a corrupt tree */
 
 struct perm_ent {
 	git_oid id;
@@ -33,6 +37,15 @@ struct child {
 	const char *name;
 	size_t len;
 	git_oid tree;
+};
+
+/* A node's children; a fanned-out one's names live in copies of its buckets. */
+struct kids {
+	struct child *c;
+	size_t n, cap;
+	char **keep; /* owned: bucket trees the names point into */
+	size_t nkeep, capkeep;
+	bool fanned;
 };
 
 struct task {
@@ -222,6 +235,109 @@ static int by_name(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Git's order of tree entries (a tree's name compares as "name/"). */
+static int by_git_order(const void *a, const void *b)
+{
+	const struct child *x = a, *y = b;
+	size_t l = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->name, y->name, l);
+	if (c || x->len == y->len)
+		return c;
+	unsigned char cx = l < x->len ? (unsigned char)x->name[l] : '/';
+	unsigned char cy = l < y->len ? (unsigned char)y->name[l] : '/';
+	return (int)cx - (int)cy;
+}
+
+/* The next entry of a raw tree at *d: 0, 1 past the end, or -EIO. */
+static int tree_next(const char **d, const char *end, const char **name,
+		     size_t *len, const git_oid **id, bool *is_tree)
+{
+	if (*d >= end)
+		return 1;
+	const char *sp = memchr(*d, ' ', (size_t)(end - *d));
+	const char *nm = sp ? sp + 1 : NULL;
+	const char *nul = nm ? memchr(nm, '\0', (size_t)(end - nm)) : NULL;
+	if (!nul || end - nul < 1 + GIT_OID_RAWSZ)
+		return -EIO;
+	*is_tree = sp - *d == 5 && !memcmp(*d, "40000", 5);
+	*name = nm;
+	*len = (size_t)(nul - nm);
+	*id = (const git_oid *)(nul + 1);
+	*d = nul + 1 + GIT_OID_RAWSZ;
+	return 0;
+}
+
+static int kids_add(struct kids *k, const char *name, size_t len,
+		    const git_oid *id)
+{
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 16;
+		struct child *nc = realloc(k->c, cap * sizeof(*nc));
+		if (!nc)
+			return -ENOMEM;
+		k->c = nc;
+		k->cap = cap;
+	}
+	k->c[k->n++] = (struct child){ name, len, *id };
+	return 0;
+}
+
+static void kids_free(struct kids *k)
+{
+	free(k->c);
+	for (size_t i = 0; i < k->nkeep; i++)
+		free(k->keep[i]);
+	free(k->keep);
+}
+
+/*
+ * Adds the children of bucket tree id, and of the buckets in it, to k.
+ * The bucket is copied out of slot (read again below) and kept in k,
+ * since the children's names point into it.
+ */
+static int bucket_read(struct walker *w, const git_oid *id, size_t slot,
+		       struct kids *k, unsigned level)
+{
+	struct obj o;
+	if (level >= BUCKET_LEVELS)
+		return -EIO;
+	if (k->nkeep == k->capkeep) {
+		size_t cap = k->capkeep ? 2 * k->capkeep : 16;
+		char **nk = realloc(k->keep, cap * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		k->keep = nk;
+		k->capkeep = cap;
+	}
+	int e = read_obj(w, id, slot, &o);
+	if (e)
+		return e;
+	char *t = malloc(o.len ? o.len : 1);
+	if (t)
+		memcpy(t, o.data, o.len);
+	size_t len = o.len;
+	obj_free(&o);
+	if (!t)
+		return -ENOMEM;
+	k->keep[k->nkeep++] = t;
+	k->fanned = true;
+	const char *d = t, *end = t + len, *name;
+	const git_oid *cid;
+	size_t nlen;
+	bool is_tree;
+	while (!(e = tree_next(&d, end, &name, &nlen, &cid, &is_tree))) {
+		if (!is_tree)
+			continue; /* a bucket holds no blobs */
+		if (name[0] != '.')
+			e = kids_add(k, name, nlen, cid);
+		else if (gs_fan_is_bucket(name))
+			e = bucket_read(w, cid, slot, k, level + 1);
+		if (e)
+			return e;
+	}
+	return e < 0 ? e : 0;
+}
+
 /*
  * Puts the children in the order an .order blob lists (names listed
  * twice count once; unlisted ones follow in Git's order), as the
@@ -302,48 +418,43 @@ static int walk(struct walker *w, char *path, size_t plen, size_t depth,
 	struct obj o;
 	git_oid value, perms, order;
 	bool has_order = false;
+	struct kids k = { 0 };
 	struct child *c = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	int e = read_obj(w, tree, TREE_SLOT(depth), &o);
 	if (e)
 		return e;
 	git_oid_cpy(&value, &w->empty);
 	git_oid_cpy(&perms, &w->root_perms); /* no .perms: as root */
-	const char *d = o.data, *end = d + o.len;
-	while (d < end) {
-		const char *sp = memchr(d, ' ', (size_t)(end - d));
-		const char *name = sp ? sp + 1 : NULL;
-		const char *nul = name ? memchr(name, '\0', (size_t)(end - name))
-				       : NULL;
-		if (!nul || end - nul < 1 + GIT_OID_RAWSZ) {
-			e = -EIO;
-			goto out;
+	const char *d = o.data, *end = d + o.len, *name;
+	const git_oid *id;
+	size_t nlen;
+	bool is_tree;
+	while (!(e = tree_next(&d, end, &name, &nlen, &id, &is_tree))) {
+		if (name[0] != '.') {
+			if (is_tree && (e = kids_add(&k, name, nlen, id)))
+				goto out;
+		} else if (!strcmp(name, ".value")) {
+			git_oid_cpy(&value, id);
+		} else if (!strcmp(name, ".perms")) {
+			git_oid_cpy(&perms, id);
+		} else if (!strcmp(name, ".order")) {
+			git_oid_cpy(&order, id);
+			has_order = true;
+		} else if (is_tree && gs_fan_is_bucket(name)) {
+			/* the blob slot: free until the perms are read */
+			if ((e = bucket_read(w, id, BLOB_SLOT(depth), &k, 0)))
+				goto out;
 		}
-		const git_oid *id = (const git_oid *)(nul + 1);
-		bool is_tree = sp - d == 5 && !memcmp(d, "40000", 5);
-		if (name[0] == '.') {
-			if (!strcmp(name, ".value"))
-				git_oid_cpy(&value, id);
-			else if (!strcmp(name, ".perms"))
-				git_oid_cpy(&perms, id);
-			else if (!strcmp(name, ".order")) {
-				git_oid_cpy(&order, id);
-				has_order = true;
-			}
-		} else if (is_tree) {
-			if (n == cap) {
-				cap = cap ? 2 * cap : 16;
-				struct child *nc = realloc(c, cap * sizeof(*c));
-				if (!nc) {
-					e = -ENOMEM;
-					goto out;
-				}
-				c = nc;
-			}
-			c[n++] = (struct child){ name, (size_t)(nul - name), *id };
-		}
-		d = nul + 1 + GIT_OID_RAWSZ;
 	}
+	if (e < 0)
+		goto out;
+	e = 0;
+	c = k.c;
+	n = k.n;
+	/* buckets come in hash order: Git's order, as a flat tree has it */
+	if (k.fanned)
+		qsort(c, n, sizeof(*c), by_git_order);
 	const struct xsw_perm *pp;
 	unsigned npp;
 	if ((e = perms_get(w, &perms, BLOB_SLOT(depth), &pp, &npp)))
@@ -404,7 +515,7 @@ static int walk(struct walker *w, char *path, size_t plen, size_t depth,
 			e = replay_buf(&h->out, w->fn, w->ctx);
 	}
 out:
-	free(c);
+	kids_free(&k);
 	obj_free(&o);
 	return e;
 }

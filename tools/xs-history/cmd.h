@@ -17,6 +17,7 @@ int cmd_diff(struct opts *o, int argc, char **argv);
 int cmd_blame(struct opts *o, int argc, char **argv);
 int cmd_boots(struct opts *o, int argc, char **argv);
 int cmd_follow(struct opts *o, int argc, char **argv);
+int cmd_git_path(struct opts *o, int argc, char **argv);
 
 /* Prints the subcommand's --help text; true if name is known. */
 bool cmd_help(const char *name, FILE *f);

@@ -54,13 +54,19 @@ static const struct {
 	  "  --timeout SECS   stop after SECS seconds\n"
 	  "  --interval SECS  polling interval (default 0.2)\n"
 	  "  --json           one JSON object per change\n" },
+	{ "git-path", cmd_git_path,
+	  "usage: xs-history [--store DIR] git-path [--at WHEN] [--json] PATH\n"
+	  "The path in Git of the node PATH at the commit WHEN (default: the\n"
+	  "newest commit), following the buckets of fanned-out directories:\n"
+	  "  git --git-dir=DIR show main:$(xs-history git-path PATH)/.value\n"
+	  "Fails if PATH does not exist there.\n" },
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: xs-history [--store DIR] [--cache DIR|--no-cache] "
 	      "[--json] COMMAND [ARGS]\n"
-	      "commands: log, show, diff, blame, boots, follow\n"
+	      "commands: log, show, diff, blame, boots, follow, git-path\n"
 	      "WHEN: a commit id (7+ hex digits), @SECONDS, an ISO 8601 time\n"
 	      "(2024-05-01T12:00:00Z), an age (90s, 15m, 2h, 3d, 1w), ~N\n"
 	      "(N changes before the newest) or now.\n"

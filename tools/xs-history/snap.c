@@ -3,8 +3,11 @@
  * perms and children are read when first needed, so that looking at one
  * path, or comparing two trees that share subtrees, costs only what
  * differs. Pending journal records are applied on top as effects.
+ * A fanned-out directory's children are read from its bucket trees
+ * (store/git/fanout.h), at any depth.
  */
 #include "hist.h"
+#include "store/git/fanout.h"
 #include "store/git/mirror.h"
 #include "store/git/record.h"
 
@@ -12,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define BUCKET_LEVELS 8u /* deeper buckets: a corrupt tree */
 
 static struct snode *snode_new(const char *name, size_t len)
 {
@@ -100,6 +105,55 @@ static void order_kids(struct snode *n, const char *order, size_t len)
 	}
 }
 
+/* Git's order of tree names (a tree compares as "name/"). */
+static int by_git_order(const void *a, const void *b)
+{
+	const char *x = (*(struct snode *const *)a)->name;
+	const char *y = (*(struct snode *const *)b)->name;
+	while (*x && *x == *y)
+		x++, y++;
+	unsigned char cx = *x ? (unsigned char)*x : '/';
+	unsigned char cy = *y ? (unsigned char)*y : '/';
+	return (int)cx - (int)cy;
+}
+
+/* A child of n from a tree entry. */
+static int kid_from_entry(struct snode *n, const char *name, const git_oid *id)
+{
+	struct snode *k = snode_new(name, strlen(name));
+	if (!k)
+		return -ENOMEM;
+	k->tree = *id;
+	k->has_tree = true;
+	int e = kid_add(n, k);
+	if (e)
+		snode_free(k);
+	return e;
+}
+
+/* Adds the children in bucket tree id, and in its buckets, to n. */
+static int bucket_load(struct snap *s, struct snode *n, const git_oid *id,
+		       unsigned level)
+{
+	git_tree *t;
+	if (level >= BUCKET_LEVELS || git_tree_lookup(&t, s->h->repo, id))
+		return -EIO;
+	int e = 0;
+	size_t cnt = git_tree_entrycount(t);
+	for (size_t i = 0; i < cnt && !e; i++) {
+		const git_tree_entry *te = git_tree_entry_byindex(t, i);
+		const char *name = git_tree_entry_name(te);
+		if (git_tree_entry_type(te) != GIT_OBJECT_TREE)
+			continue; /* a bucket holds no blobs */
+		if (name[0] != '.')
+			e = kid_from_entry(n, name, git_tree_entry_id(te));
+		else if (gs_fan_is_bucket(name))
+			e = bucket_load(s, n, git_tree_entry_id(te), level + 1);
+	}
+	git_tree_free(t);
+	return e;
+}
+
 int snode_load(struct snap *s, struct snode *n)
 {
 	if (n->loaded)
@@ -111,6 +165,7 @@ int snode_load(struct snap *s, struct snode *n)
 	if (git_tree_lookup(&t, s->h->repo, &n->tree))
 		return -EIO;
 	int e = 0;
+	bool fanned = false;
 	char *order = NULL;
 	uint32_t olen = 0;
 	size_t cnt = git_tree_entrycount(t);
@@ -119,15 +174,12 @@ int snode_load(struct snap *s, struct snode *n)
 		const char *name = git_tree_entry_name(te);
 		const git_oid *id = git_tree_entry_id(te);
 		if (git_tree_entry_type(te) == GIT_OBJECT_TREE) {
-			struct snode *k = snode_new(name, strlen(name));
-			if (!k) {
-				e = -ENOMEM;
-				break;
+			if (name[0] != '.') {
+				e = kid_from_entry(n, name, id);
+			} else if (gs_fan_is_bucket(name)) {
+				fanned = true;
+				e = bucket_load(s, n, id, 0);
 			}
-			k->tree = *id;
-			k->has_tree = true;
-			if ((e = kid_add(n, k)))
-				snode_free(k);
 		} else if (!strcmp(name, ".value")) {
 			free(n->value);
 			e = blob_read(s, id, &n->value, &n->len);
@@ -141,6 +193,9 @@ int snode_load(struct snap *s, struct snode *n)
 		}
 	}
 	git_tree_free(t);
+	/* buckets come in hash order: Git's order, as a flat tree has it */
+	if (!e && fanned)
+		qsort(n->kids, n->nkids, sizeof(*n->kids), by_git_order);
 	if (!e && order)
 		order_kids(n, order, olen);
 	free(order);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# A wide directory through the real daemon: 300 children of one node
+# written with xenstore-write, in Git fanned out (store/git/fanout.h),
+# then kill -9 and a restart: the values, perms and DIRECTORY order come
+# back, from the Git tree and the journal; git fsck is clean, and
+# xs-history git-path names the buckets.
+# usage: fan-daemon.sh XS_HISTORY XENSTORED
+set -uo pipefail
+XH=$1 XSD=$2
+T=$(mktemp -d /tmp/xs-fan-daemon.XXXXXX)
+DPID=
+stop() { # SIGNAL
+  [ -n "$DPID" ] || return 0
+  kill -"${1:-TERM}" "$DPID" 2>/dev/null
+  for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$DPID" 2>/dev/null
+  wait "$DPID" 2>/dev/null
+  DPID=
+}
+trap 'stop; rm -rf "$T"' EXIT
+export XDG_CACHE_HOME=$T/cache TZ=UTC
+export XENSTORED_PATH=$T/socket XENSTORED_RUNDIR=$T
+S=$T/store
+echo 33333333-cccc-4000-8000-000000000003 > "$T/boot_id"
+start() {
+  rm -f "$T/socket"
+  "$XSD" -N --socket "$T/socket" --store "$S" --boot-id-file "$T/boot_id" \
+    </dev/null >>"$T/daemon.log" 2>&1 &
+  DPID=$!
+  for _ in $(seq 100); do [ -S "$T/socket" ] && return 0; sleep 0.05; done
+  echo "FAIL: daemon did not start: $(cat "$T/daemon.log")"; exit 1
+}
+fails=0 checks=0
+ok() { checks=$((checks + 1)); }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
+expect() {
+  if [ "$2" == "$3" ]; then ok; else
+    bad "$1"; diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2; fi
+}
+xh() { "$XH" --store "$S" "$@"; }
+g() { git --git-dir="$S" "$@"; }
+
+start
+# created in an order that is neither Git's nor the buckets'
+args=()
+for i in $(seq 0 299); do args+=("/wide/c$((i * 7 % 300))" "v$i"); done
+xenstore-write "${args[@]}" || exit 1
+xenstore-write /wide/c7/sub deep || exit 1
+xenstore-chmod /wide/c5 n0 r3 || exit 1
+# wait until Git holds the last change (it lags the journal by ~1 s)
+for _ in $(seq 100); do
+  xh git-path /wide/c5 >/dev/null 2>&1 &&
+    [[ "$(g log -1 --format=%s main)" == *"set_perms /wide/c5" ]] && break
+  sleep 0.1
+done
+[[ "$(g log -1 --format=%s main)" == *"set_perms /wide/c5" ]] && ok ||
+  bad "Git did not catch up: $(g log -1 --format=%s main)"
+# and a few more in the journal only, then the crash
+xenstore-write /wide/late1 x /wide/late2 y || exit 1
+ls_before=$(xenstore-ls -fp /wide)
+list_before=$(xenstore-list /wide)
+stop 9
+
+start
+expect "values and perms after kill -9" "$ls_before" "$(xenstore-ls -fp /wide)"
+expect "DIRECTORY order after kill -9" "$list_before" "$(xenstore-list /wide)"
+stop
+out=$(g fsck --strict --no-dangling 2>&1) && ok || bad "git fsck: $out"
+top=$(g ls-tree --name-only main:wide)
+expect "the Git tree of /wide is buckets, .order, .perms, .value" "" \
+  "$(grep -v -x -e '\.[0-9a-f]' -e .order -e .perms -e .value <<<"$top" | head -3)"
+[ "$(grep -c -x '\.[0-9a-f]' <<<"$top")" -ge 8 ] && ok ||
+  bad "/wide has buckets: $(head -5 <<<"$top" | tr '\n' ' ')..."
+h=$(printf %s c7 | sha1sum | cut -c1)
+expect "git-path /wide/c7/sub" "wide/.$h/c7/sub" "$(xh git-path /wide/c7/sub)"
+expect "git show of the git-path" "deep" \
+  "$(g show "main:$(xh git-path /wide/c7/sub)/.value")"
+expect "xs-history show = xenstore-ls -fp" "$(printf '/wide = ""   (n0)\n%s' "$ls_before")" \
+  "$(xh show /wide)"
+echo "fan-daemon: $checks checks, $fails failed"
+[ "$fails" -eq 0 ]
