@@ -1,5 +1,6 @@
 /* helpers.c - shared fixtures for the Git store tests. */
 #include "helpers.h"
+#include "store/git/checkpoint.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -219,4 +221,34 @@ void crash_after(void (*fn)(void))
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 		  "child failed before its crash (status %d)", st);
+}
+
+void main_commit(struct fixture *f, git_oid *id)
+{
+	int st;
+	char *o = git_out(f, &st, "rev-parse main");
+	cr_assert_eq(st, 0);
+	cr_assert_eq(git_oid_fromstrn(id, o, GIT_OID_HEXSZ), 0);
+	free(o);
+}
+
+void checkpoint_once(struct fixture *f)
+{
+	struct gs_checkpoint c;
+	git_oid head;
+	main_commit(f, &head);
+	cr_assert_eq(gs_checkpoint_start(&c, f->store, false, 1, &head), 0);
+	uint64_t done = 0;
+	int err = 0;
+	for (int i = 0; i < 3000 && !done && !err; i++) {
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&c.lock);
+		done = c.done;
+		err = c.err;
+		pthread_mutex_unlock(&c.lock);
+	}
+	gs_checkpoint_stop(&c);
+	cr_assert_eq(err, 0, "checkpoint: %d", err);
+	cr_assert_eq(done, 1);
 }

@@ -2,6 +2,7 @@
 #ifndef TEST_GIT_HELPERS_H
 #define TEST_GIT_HELPERS_H
 
+#include <git2.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,5 +75,10 @@ char *git_out(struct fixture *f, int *status, const char *fmt, ...)
 void git_fsck_clean(struct fixture *f, const char *what);
 /* Lines of s, counted. */
 unsigned count_lines(const char *s);
+/* The commit refs/heads/main names, into *id (asserts it exists). */
+void main_commit(struct fixture *f, git_oid *id);
+/* Runs the checkpoint thread on main until it wrote one checkpoint
+ * (asserts it did, within 30 s, without an error). */
+void checkpoint_once(struct fixture *f);
 
 #endif

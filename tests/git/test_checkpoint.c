@@ -49,37 +49,6 @@ static void fill(int from, int n, const char *value)
 	cr_assert_eq(gitstore_close(gs), 0);
 }
 
-static void main_commit(git_oid *id)
-{
-	int st;
-	char *o = git_out(&fx, &st, "rev-parse main");
-	cr_assert_eq(st, 0);
-	cr_assert_eq(git_oid_fromstrn(id, o, GIT_OID_HEXSZ), 0);
-	free(o);
-}
-
-/* Runs the checkpoint thread until it wrote one (bounded wait). */
-static void checkpoint_once(void)
-{
-	struct gs_checkpoint c;
-	git_oid head;
-	main_commit(&head);
-	cr_assert_eq(gs_checkpoint_start(&c, fx.store, false, 1, &head), 0);
-	uint64_t done = 0;
-	int err = 0;
-	for (int i = 0; i < 3000 && !done && !err; i++) {
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-		pthread_mutex_lock(&c.lock);
-		done = c.done;
-		err = c.err;
-		pthread_mutex_unlock(&c.lock);
-	}
-	gs_checkpoint_stop(&c);
-	cr_assert_eq(err, 0, "checkpoint: %d", err);
-	cr_assert_eq(done, 1);
-}
-
 static void pack_path(char *out, size_t len, const char *name, const char *ext)
 {
 	snprintf(out, len, "%s/objects/pack/%s.%s", fx.store, name, ext);
@@ -120,7 +89,7 @@ Test(checkpoint, holds_the_whole_head_tree_and_git_reads_it)
 	char names[2][64], path[512];
 	fill(0, 40, "v1");
 	cr_assert_eq(gs_checkpoint_names(fx.store, names), 0);
-	checkpoint_once();
+	checkpoint_once(&fx);
 	cr_assert_eq(gs_checkpoint_names(fx.store, names), 1);
 	pack_path(path, sizeof(path), names[0], "pack");
 	cr_assert_eq(access(path, R_OK), 0);
@@ -132,10 +101,10 @@ Test(checkpoint, a_new_one_replaces_the_old_and_merges_leave_it_alone)
 {
 	char first[2][64], second[2][64], path[512];
 	fill(0, 40, "v1");
-	checkpoint_once();
+	checkpoint_once(&fx);
 	cr_assert_eq(gs_checkpoint_names(fx.store, first), 1);
 	fill(20, 40, "v2");
-	checkpoint_once();
+	checkpoint_once(&fx);
 	cr_assert_eq(gs_checkpoint_names(fx.store, second), 1);
 	cr_assert_str_neq(first[0], second[0]);
 	pack_path(path, sizeof(path), first[0], "idx");
@@ -167,7 +136,7 @@ Test(checkpoint, recovery_reads_through_it_and_without_it)
 	struct node_list l = { 0 };
 	char names[2][64], path[512];
 	fill(0, 40, "v1");
-	checkpoint_once();
+	checkpoint_once(&fx);
 	fill(10, 5, "v2"); /* newer than the checkpoint */
 	struct gitstore *gs = open_store(&fx, 10, GITSTORE_FSYNC_NEVER, &l,
 					 NULL);
@@ -206,7 +175,7 @@ Test(checkpoint, raw_read_gives_what_libgit2_gives)
 {
 	char names[2][64];
 	fill(0, 40, "v1");
-	checkpoint_once();
+	checkpoint_once(&fx);
 	fill(40, 3, "v2"); /* not in the checkpoint */
 	struct gs_ckpt_read r;
 	cr_assert_eq(gs_ckpt_read_open(&r, fx.store), 0);
@@ -278,7 +247,7 @@ Test(checkpoint, recovery_raw_and_through_libgit2_agree)
 	cr_assert_eq(gitstore_flush(gs), 0);
 	cr_assert_eq(gitstore_sync(gs), 0);
 	cr_assert_eq(gitstore_close(gs), 0);
-	checkpoint_once();
+	checkpoint_once(&fx);
 	/* after it: changed, added, deleted (a leaf and whole subtrees) */
 	gs = open_store(&fx, 10, GITSTORE_FSYNC_NEVER, NULL, NULL);
 	commit_write(gs, 0, "/local/domain/7/device/vif/0/k", "changed");

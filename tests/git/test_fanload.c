@@ -9,14 +9,11 @@
  * creation order (.order), or in Git's name order without one.
  */
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "helpers.h"
-#include "store/git/checkpoint.h"
 #include "store/git/fanout.h"
 
 FIXTURE_SUITE(fanload, TEST_BOOT_A);
@@ -211,32 +208,6 @@ static void recover_into(struct node_list *l, bool raw)
 	cr_assert_eq(gitstore_close(gs), 0);
 }
 
-/* Runs the checkpoint thread until it wrote one (bounded wait). */
-static void checkpoint_once(void)
-{
-	struct gs_checkpoint c;
-	git_oid head;
-	int st;
-	char *o = git_out(&fx, &st, "rev-parse main");
-	cr_assert_eq(st, 0);
-	cr_assert_eq(git_oid_fromstrn(&head, o, GIT_OID_HEXSZ), 0);
-	free(o);
-	cr_assert_eq(gs_checkpoint_start(&c, fx.store, false, 1, &head), 0);
-	uint64_t done = 0;
-	int err = 0;
-	for (int i = 0; i < 3000 && !done && !err; i++) {
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-		pthread_mutex_lock(&c.lock);
-		done = c.done;
-		err = c.err;
-		pthread_mutex_unlock(&c.lock);
-	}
-	gs_checkpoint_stop(&c);
-	cr_assert_eq(err, 0, "checkpoint: %d", err);
-	cr_assert_eq(done, 1);
-}
-
 Test(fanload, buckets_read_back_as_children_in_creation_order)
 {
 	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS,
@@ -256,7 +227,7 @@ Test(fanload, checkpoint_pack_read_raw_gives_the_same_tree)
 					 GITSTORE_FSYNC_NEVER, NULL, NULL);
 	cr_assert_eq(gitstore_close(gs), 0);
 	build_store();
-	checkpoint_once();
+	checkpoint_once(&fx);
 	struct node_list l = { 0 };
 	recover_into(&l, true);
 	assert_recovered(&l);
