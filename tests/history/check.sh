@@ -10,25 +10,10 @@ T=$(mktemp -d /tmp/xs-history-test.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 export XDG_CACHE_HOME=$T/cache TZ=UTC
 S=$T/store
-fails=0 checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-# expect NAME EXPECTED ACTUAL
-expect() {
-  if [ "$2" == "$3" ]; then ok; else
-    bad "$1"; diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") >&2; fi
-}
+. "$(dirname "$0")/lib.sh"
 xh() { "$XH" --store "$S" "$@"; }
 json_ok() { python3 -c 'import json,sys
 for l in sys.stdin: json.loads(l)'; }
-# field FIELD: one line per JSON object, that field (a.b for nested)
-field() { python3 -c 'import json,sys
-for l in sys.stdin:
-    o = json.loads(l)
-    for k in sys.argv[1].split("."):
-        try: o = None if o is None else o[int(k)] if k.isdigit() else o[k]
-        except (IndexError, KeyError): o = None
-    print(o if not isinstance(o, bool) else str(o).lower())' "$1"; }
 
 # --- phase 1: boot A ------------------------------------------------------
 "$MK" "$S" "$T/boot_id" aaaa-0001 >/dev/null <<'X' || { echo "xs-mkhist failed"; exit 1; }
@@ -265,5 +250,4 @@ for c in log show diff blame boots follow; do
   "$XH" $c --help | grep -q "usage: xs-history.* $c" && ok || bad "$c --help"
 done
 
-echo "history: $checks checks, $fails failed"
-[ $fails -eq 0 ]
+summary history

@@ -8,42 +8,13 @@ set -uo pipefail
 XH=$1 TXN=$2 XSD=${3:-${XSD_DAEMON_BIN:-}}
 [ -n "$XSD" ] && [ -x "$XSD" ] || { echo "SKIP: no daemon"; exit 77; }
 T=$(mktemp -d /tmp/xs-history-daemon.XXXXXX)
-DPID=
-stop() {
-  [ -n "$DPID" ] || return 0
-  kill "$DPID" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$DPID" 2>/dev/null
-  wait "$DPID" 2>/dev/null
-  DPID=
-}
-trap 'stop; kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+trap 'daemon_stop; kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
 export XDG_CACHE_HOME=$T/cache TZ=UTC
 export XENSTORED_PATH=$T/socket XENSTORED_RUNDIR=$T
 S=$T/store
-start() { # BOOT-ID
-  echo "$1" > "$T/boot_id"
-  "$XSD" -N --socket "$T/socket" --store "$S" --boot-id-file "$T/boot_id" \
-    </dev/null >>"$T/daemon.log" 2>&1 &
-  DPID=$!
-  for _ in $(seq 100); do [ -S "$T/socket" ] && return 0; sleep 0.05; done
-  echo "FAIL: daemon did not start: $(cat "$T/daemon.log")"; exit 1
-}
-fails=0 checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-expect() {
-  if [ "$2" == "$3" ]; then ok; else
-    bad "$1"; diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") >&2; fi
-}
+. "$(dirname "$0")/lib.sh"
+start() { echo "$1" > "$T/boot_id"; daemon_start; } # BOOT-ID
 xh() { "$XH" --store "$S" "$@"; }
-field() { python3 -c 'import json,sys
-for l in sys.stdin:
-    o = json.loads(l)
-    for k in sys.argv[1].split("."):
-        try: o = None if o is None else o[int(k)] if k.isdigit() else o[k]
-        except (IndexError, KeyError): o = None
-    print(o if not isinstance(o, bool) else str(o).lower())' "$1"; }
 
 start 11111111-aaaa-4000-8000-000000000001
 xenstore-write /h/a 1 || exit 1
@@ -56,7 +27,7 @@ xenstore-rm /h/a
 live=$(xenstore-ls -fp)
 live_h=$(xenstore-ls -fp /h)
 if ! xh log >/dev/null 2>&1; then
-  stop
+  daemon_stop
   if ! git --git-dir="$S" rev-parse -q --verify refs/heads/main >/dev/null 2>&1 &&
      [ -z "$(ls "$S/journal" 2>/dev/null)" ]; then
     echo "SKIP: the daemon keeps no history in its store yet"; exit 77
@@ -100,10 +71,10 @@ out=$(awk '/^    /{print $1, $2}' "$T/follow")
 expect "follow: the change, all its ops" "$(printf 'write /h/g\nwrite /h/f')" "$out"
 
 # a restart on the same boot keeps the tree; a new boot starts afresh
-stop
+daemon_stop
 start 11111111-aaaa-4000-8000-000000000001
 expect "restart: same tree" "$(xenstore-ls -fp)" "$(xh show)"
-stop
+daemon_stop
 start 22222222-bbbb-4000-8000-000000000002
 xenstore-write /after boot
 out=$(xh boots --json | field boot | tr '\n' ' ')
@@ -111,6 +82,5 @@ expect "boots" "11111111-aaaa-4000-8000-000000000001 22222222-bbbb-4000-8000-000
 expect "show after the new boot = xenstore-ls -fp" "$(xenstore-ls -fp)" "$(xh show)"
 out=$(xh log --boot -1 /h/a | grep -c '^[0-9a-f]')
 expect "log --boot -1 keeps the old history" 3 "$out"
-stop
-echo "history-daemon: $checks checks, $fails failed"
-[ $fails -eq 0 ]
+daemon_stop
+summary history-daemon

@@ -8,39 +8,16 @@
 set -uo pipefail
 XH=$1 XSD=$2
 T=$(mktemp -d /tmp/xs-fan-daemon.XXXXXX)
-DPID=
-stop() { # SIGNAL
-  [ -n "$DPID" ] || return 0
-  kill -"${1:-TERM}" "$DPID" 2>/dev/null
-  for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$DPID" 2>/dev/null
-  wait "$DPID" 2>/dev/null
-  DPID=
-}
-trap 'stop; rm -rf "$T"' EXIT
+trap 'daemon_stop; rm -rf "$T"' EXIT
 export XDG_CACHE_HOME=$T/cache TZ=UTC
 export XENSTORED_PATH=$T/socket XENSTORED_RUNDIR=$T
 S=$T/store
 echo 33333333-cccc-4000-8000-000000000003 > "$T/boot_id"
-start() {
-  rm -f "$T/socket"
-  "$XSD" -N --socket "$T/socket" --store "$S" --boot-id-file "$T/boot_id" \
-    </dev/null >>"$T/daemon.log" 2>&1 &
-  DPID=$!
-  for _ in $(seq 100); do [ -S "$T/socket" ] && return 0; sleep 0.05; done
-  echo "FAIL: daemon did not start: $(cat "$T/daemon.log")"; exit 1
-}
-fails=0 checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-expect() {
-  if [ "$2" == "$3" ]; then ok; else
-    bad "$1"; diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2; fi
-}
+. "$(dirname "$0")/lib.sh"
 xh() { "$XH" --store "$S" "$@"; }
 g() { git --git-dir="$S" "$@"; }
 
-start
+daemon_start
 # created in an order that is neither Git's nor the buckets'
 args=()
 for i in $(seq 0 299); do args+=("/wide/c$((i * 7 % 300))" "v$i"); done
@@ -59,12 +36,12 @@ done
 xenstore-write /wide/late1 x /wide/late2 y || exit 1
 ls_before=$(xenstore-ls -fp /wide)
 list_before=$(xenstore-list /wide)
-stop 9
+daemon_stop 9
 
-start
+daemon_start
 expect "values and perms after kill -9" "$ls_before" "$(xenstore-ls -fp /wide)"
 expect "DIRECTORY order after kill -9" "$list_before" "$(xenstore-list /wide)"
-stop
+daemon_stop
 out=$(g fsck --strict --no-dangling 2>&1) && ok || bad "git fsck: $out"
 top=$(g ls-tree --name-only main:wide)
 expect "the Git tree of /wide is buckets, .order, .perms, .value" "" \
@@ -77,5 +54,4 @@ expect "git show of the git-path" "deep" \
   "$(g show "main:$(xh git-path /wide/c7/sub)/.value")"
 expect "xs-history show = xenstore-ls -fp" "$(printf '/wide = ""   (n0)\n%s' "$ls_before")" \
   "$(xh show /wide)"
-echo "fan-daemon: $checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+summary fan-daemon

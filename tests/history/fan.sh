@@ -10,13 +10,7 @@ XH=$1 MK=$2
 T=$(mktemp -d /tmp/xs-history-fan.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export XDG_CACHE_HOME=$T/cache TZ=UTC
-fails=0 checks=0
-ok() { checks=$((checks + 1)); }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL: $*" >&2; }
-expect() {
-  if [ "$2" == "$3" ]; then ok; else
-    bad "$1"; diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | head -20 >&2; fi
-}
+. "$(dirname "$0")/lib.sh"
 for k in flat fan; do
   git init -q --bare "$T/$k" || exit 1
   python3 "$MK" $k aaaa-0001 | git --git-dir="$T/$k" fast-import --quiet ||
@@ -70,5 +64,4 @@ gp --at '~1' /d/k4099 >/dev/null 2>&1 && bad "git-path: absent node accepted" ||
 gp /d/k7/nope >/dev/null 2>&1 && bad "git-path: absent child accepted" || ok
 gp d/k7 >/dev/null 2>&1 && bad "git-path: relative path accepted" || ok
 
-echo "$checks checks, $fails failed"
-[ "$fails" -eq 0 ]
+summary history-fan
