@@ -30,6 +30,7 @@
 
 enum row {
 	R_SINGLE, R_SALT, R_SALT_CPU, R_SALT_CS, R_P50, R_P100, R_L50, R_L100, R_LS50, R_LS100,
+	R_LB50, R_LB100, R_LBS50, R_LBS100,
 	R_WC100, R_WCL100, R_RSS0, R_RSS, R_RSS_IDLE, R_REC_CLEAN, R_REC_KILL, R_COUNT
 };
 
@@ -44,6 +45,10 @@ static const char *const row_name[R_COUNT] = {
 	"large tree, 100% writes (ops/s)",
 	"large/small, 50% writes",
 	"large/small, 100% writes",
+	"large tree, /bench keys, 50% (ops/s)",
+	"large tree, /bench keys, 100% (ops/s)",
+	"  /bench keys large/small, 50%",
+	"  /bench keys large/small, 100%",
 	"writer CPU per write, 100% (us)",
 	"writer CPU per write, large 100% (us)",
 	"RSS at start (MiB)",
@@ -244,6 +249,21 @@ static void bench_throughput(const struct cfg *c, enum bench_kind k)
 				set(k, R_L100, v);
 		}
 		load_keys_free(lk, c->nkeys);
+		/*
+		 * The small workload's own keys (/bench) again, now beside the
+		 * 50 000 nodes: what the tree's size costs, apart from what
+		 * the deeper paths above cost.
+		 */
+		note("large tree, /bench keys 50%", k);
+		if ((v = run_pipe_row(c, &d, 50, keys, c->nkeys, -1)) > 0)
+			set(k, R_LB50, v);
+		note("large tree, /bench keys 100%", k);
+		if ((v = run_pipe_row(c, &d, 100, keys, c->nkeys, -1)) > 0)
+			set(k, R_LB100, v);
+		if (have[k][R_LB50] && have[k][R_P50])
+			set(k, R_LBS50, result[k][R_LB50] / result[k][R_P50]);
+		if (have[k][R_LB100] && have[k][R_P100])
+			set(k, R_LBS100, result[k][R_LB100] / result[k][R_P100]);
 		if (have[k][R_L50] && have[k][R_P50])
 			set(k, R_LS50, result[k][R_L50] / result[k][R_P50]);
 		if (have[k][R_L100] && have[k][R_P100])
