@@ -36,19 +36,39 @@ static size_t put_blob(char *dst, const char head[14], const git_oid *id)
 	return 14 + GIT_OID_RAWSZ;
 }
 
+/* The longest top tree: 16 buckets, then .order, .perms and .value. */
+#define TOP_MAX (GS_FAN_WAYS * (7u + 2u + GIT_OID_RAWSZ) + \
+		 3u * (14u + GIT_OID_RAWSZ))
+
+/* A small tree's chain root (top, mid): its id (zero: none) and bytes. */
+struct gs_froot {
+	git_oid id;
+	uint32_t len;
+	char bytes[TOP_MAX];
+};
+
 /* The struct and its nleaf-sized arrays. */
 static size_t fan_size(uint32_t nleaf)
 {
 	struct gs_mfan *f = NULL;
-	return sizeof(*f) + 2 * (nleaf + 1) * sizeof(*f->start) +
-	       nleaf * (sizeof(*f->leaf) + sizeof(*f->dirty));
+	return sizeof(*f) + 3 * (nleaf + 1) * sizeof(*f->start) +
+	       nleaf * (sizeof(*f->lo) + 2 * sizeof(*f->leaf) +
+			sizeof(*f->dirty));
+}
+
+/* The top tree's root, then the mids' at depth 2. */
+static size_t fan_nsmall(const struct gs_mfan *f)
+{
+	return f->depth == 2 ? 1 + GS_FAN_WAYS : 1;
 }
 
 size_t gs_mirror_fan_bytes(const struct gs_mfan *f)
 {
 	/* idoff: one per child, as many as the leaves' start says */
-	return fan_size(f->nleaf) + f->boff[f->nleaf] +
-	       f->start[f->nleaf] * sizeof(*f->idoff);
+	return fan_size(f->nleaf) + 2 * (size_t)f->boff[f->nleaf] +
+	       f->moff[f->nleaf] * sizeof(*f->marks) +
+	       f->start[f->nleaf] * sizeof(*f->idoff) +
+	       fan_nsmall(f) * sizeof(*f->small);
 }
 
 void gs_mirror_fan_free(struct gs_mfan *f)
@@ -56,14 +76,17 @@ void gs_mirror_fan_free(struct gs_mfan *f)
 	if (!f)
 		return;
 	free(f->buf);
+	free(f->rbuf);
+	free(f->marks);
 	free(f->idoff);
+	free(f->small);
 	free(f);
 }
 
 static struct gs_mfan *fan_new(unsigned depth)
 {
 	uint32_t nleaf = depth == 1 ? GS_FAN_WAYS : GS_FAN_WAYS * GS_FAN_WAYS;
-	/* struct, then start and boff (4-aligned), then leaf and dirty */
+	/* struct, then the uint32_t arrays, then leaf, root and dirty */
 	struct gs_mfan *f = calloc(1, fan_size(nleaf));
 	if (!f)
 		return NULL;
@@ -71,8 +94,15 @@ static struct gs_mfan *fan_new(unsigned depth)
 	f->nleaf = nleaf;
 	f->start = (uint32_t *)(f + 1);
 	f->boff = f->start + nleaf + 1;
-	f->leaf = (git_oid *)(f->boff + nleaf + 1);
-	f->dirty = (bool *)(f->leaf + nleaf);
+	f->moff = f->boff + nleaf + 1;
+	f->lo = f->moff + nleaf + 1;
+	f->leaf = (git_oid *)(f->lo + nleaf);
+	f->root = f->leaf + nleaf;
+	f->dirty = (bool *)(f->root + nleaf);
+	if (!(f->small = calloc(fan_nsmall(f), sizeof(*f->small)))) {
+		free(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -86,20 +116,62 @@ static int fan_serialise(struct gs_mfan *f, struct gs_mnode **v)
 	if (len > UINT32_MAX)
 		return -EFBIG;
 	f->buf = malloc(len ? len : 1);
+	f->rbuf = malloc(len ? len : 1);
 	f->idoff = malloc(cnt ? cnt * sizeof(*f->idoff) : 1);
-	if (!f->buf || !f->idoff)
+	if (!f->buf || !f->rbuf || !f->idoff)
 		return -ENOMEM;
-	size_t off = 0;
+	size_t off = 0, nmarks = 0;
 	for (uint32_t b = 0; b < f->nleaf; b++) {
 		f->boff[b] = (uint32_t)off;
+		f->moff[b] = (uint32_t)nmarks;
 		for (uint32_t i = f->start[b]; i < f->start[b + 1]; i++) {
 			off += put_tree(f->buf + off, v[i]->name,
 					v[i]->namelen, &v[i]->tree);
 			f->idoff[i] = (uint32_t)(off - GIT_OID_RAWSZ);
 		}
+		nmarks += gs_repo_marks_count(GIT_OBJECT_TREE, off - f->boff[b]);
 	}
 	f->boff[f->nleaf] = (uint32_t)off;
-	return 0;
+	f->moff[f->nleaf] = (uint32_t)nmarks;
+	f->marks = malloc((nmarks ? nmarks : 1) * sizeof(*f->marks));
+	return f->marks ? 0 : -ENOMEM;
+}
+
+/* The first byte at which x and y (len bytes each) differ, or len. */
+static uint32_t first_diff(const char *x, const char *y, uint32_t len)
+{
+	uint32_t i = 0;
+	while (i < len && x[i] == y[i])
+		i++;
+	return i;
+}
+
+/*
+ * What the new cache f takes over from the old one: the chain roots
+ * (kept with their bytes, so any tree of the same length may be a delta
+ * of them), and a leaf's SHA-1 marks up to its first changed byte.
+ */
+static void fan_carry(struct gs_mfan *f, const struct gs_mfan *of)
+{
+	if (!of)
+		return;
+	f->small[0] = of->small[0];
+	if (of->depth != f->depth)
+		return;
+	memcpy(f->small + 1, of->small + 1,
+	       (fan_nsmall(f) - 1) * sizeof(*f->small));
+	for (uint32_t b = 0; b < f->nleaf; b++) {
+		uint32_t len = f->boff[b + 1] - f->boff[b];
+		uint32_t ob = of->boff[b];
+		if (len != of->boff[b + 1] - ob)
+			continue;
+		git_oid_cpy(&f->root[b], &of->root[b]);
+		memcpy(f->rbuf + f->boff[b], of->rbuf + ob, len);
+		uint32_t lo = first_diff(f->buf + f->boff[b], of->buf + ob, len);
+		f->lo[b] = lo < of->lo[b] ? lo : of->lo[b];
+		memcpy(f->marks + f->moff[b], of->marks + of->moff[b],
+		       (f->moff[b + 1] - f->moff[b]) * sizeof(*f->marks));
+	}
 }
 
 static int cmp_child(const void *a, const void *b)
@@ -191,6 +263,7 @@ static int fan_sort(struct gs_mirror *m, struct gs_mnode *n)
 		memcpy(f->mid, of->mid, sizeof(f->mid));
 	if ((e = fan_serialise(f, v)) || (e = order_write(m, n, &w->order)))
 		goto fail;
+	fan_carry(f, of);
 	free(kc);
 	m->wbytes -= gs_mirror_wide_bytes(w);
 	free(w->sorted);
@@ -212,19 +285,58 @@ fail:
 	return e;
 }
 
-/* Leaf bucket b's tree. */
+static bool oid_zero(const git_oid *id)
+{
+	static const git_oid zero;
+	return !memcmp(id, &zero, sizeof(zero));
+}
+
+/*
+ * A tree of len bytes: a delta of its chain's root (id *root, bytes
+ * rbytes, *rlen long) when that has the same length and the pack being
+ * built still has it; else whole, and the root of the next versions.
+ * Most writes change a few ids of it: a small delta.
+ */
+static int root_write(struct gs_mirror *m, const char *data, uint32_t len,
+		      git_oid *root, char *rbytes, uint32_t *rlen,
+		      struct gs_repo_marks *mk, git_oid *out)
+{
+	bool base = *rlen == len && !oid_zero(root);
+	int e = gs_repo_write_delta_diff(m->repo, GIT_OBJECT_TREE, data, len,
+					 base ? root : NULL, rbytes, mk, out);
+	if (e || git_oid_equal(out, root) ||
+	    gs_repo_obj_depth(m->repo, out) != 0)
+		return e;
+	memcpy(rbytes, data, len);
+	git_oid_cpy(root, out);
+	*rlen = len;
+	return 0;
+}
+
+/* Leaf bucket b's tree, hashed from its last SHA-1 mark before a change. */
 static int leaf_write(struct gs_mirror *m, struct gs_mfan *f, uint32_t b)
 {
-	if (f->start[b] == f->start[b + 1]) {
+	uint32_t off = f->boff[b], len = f->boff[b + 1] - off, rlen = len;
+	if (!len) {
 		memset(&f->leaf[b], 0, sizeof(f->leaf[b]));
+		memset(&f->root[b], 0, sizeof(f->root[b]));
 		return 0;
 	}
-	/* most writes change one id of it: a small delta of its last */
-	git_oid old = f->leaf[b];
-	return gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE,
-					f->buf + f->boff[b],
-					f->boff[b + 1] - f->boff[b], &old,
-					&f->leaf[b]);
+	struct gs_repo_marks mk = { f->marks + f->moff[b], f->lo[b] };
+	int e = root_write(m, f->buf + off, len, &f->root[b], f->rbuf + off,
+			   &rlen, &mk, &f->leaf[b]);
+	f->lo[b] = len; /* the marks are this version's */
+	return e;
+}
+
+/* The small tree in the scratch (len bytes), against its root r. */
+static int small_write(struct gs_mirror *m, struct gs_froot *r, size_t len,
+		       git_oid *out)
+{
+	if (len > TOP_MAX)
+		return -EIO; /* a bug, not a state */
+	return root_write(m, m->scratch, (uint32_t)len, &r->id, r->bytes,
+			  &r->len, NULL, out);
 }
 
 /*
@@ -271,10 +383,7 @@ static int fan_write_buckets(struct gs_mirror *m, struct gs_mnode *n)
 		if ((e = buckets_put(m, f->leaf + h * GS_FAN_WAYS,
 				     f->start + h * GS_FAN_WAYS, 1, &len)))
 			return e;
-		git_oid old = f->mid[h];
-		if ((e = gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE,
-						  m->scratch, len, &old,
-						  &f->mid[h])))
+		if ((e = small_write(m, &f->small[1 + h], len, &f->mid[h])))
 			return e;
 	}
 	memset(f->dirty, 0, f->nleaf * sizeof(*f->dirty));
@@ -285,9 +394,7 @@ static int fan_write_buckets(struct gs_mirror *m, struct gs_mnode *n)
 	len += put_blob(m->scratch + len, "100644 .order", &w->order);
 	len += put_blob(m->scratch + len, "100644 .perms", &n->perms);
 	len += put_blob(m->scratch + len, "100644 .value", &n->value);
-	git_oid old = n->tree;
-	return gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE, m->scratch,
-					len, &old, &n->tree);
+	return small_write(m, &f->small[0], len, &n->tree);
 }
 
 int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n)
@@ -313,8 +420,11 @@ int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n)
 		}
 		char *id = f->buf + f->idoff[i];
 		if (memcmp(id, c->tree.id, GIT_OID_RAWSZ)) {
+			uint32_t b = w->keys[i], at = f->idoff[i] - f->boff[b];
 			memcpy(id, c->tree.id, GIT_OID_RAWSZ);
-			f->dirty[w->keys[i]] = true;
+			f->dirty[b] = true;
+			if (at < f->lo[b])
+				f->lo[b] = at;
 		}
 	}
 	if ((e = fan_write_buckets(m, n)))
