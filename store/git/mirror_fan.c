@@ -40,11 +40,14 @@ static size_t put_blob(char *dst, const char head[14], const git_oid *id)
 #define TOP_MAX (GS_FAN_WAYS * (7u + 2u + GIT_OID_RAWSZ) + \
 		 3u * (14u + GIT_OID_RAWSZ))
 
-/* A small tree's chain root (top, mid): its id (zero: none) and bytes. */
+/*
+ * A small tree (top, mid): its chain's root, id (zero: none) and bytes,
+ * and its previous version's (plen 0: none), the base of the next delta.
+ */
 struct gs_froot {
-	git_oid id;
-	uint32_t len;
-	char bytes[TOP_MAX];
+	git_oid id, pid;
+	uint32_t len, plen;
+	char bytes[TOP_MAX], prev[TOP_MAX];
 };
 
 /* The struct and its nleaf-sized arrays. */
@@ -52,7 +55,7 @@ static size_t fan_size(uint32_t nleaf)
 {
 	struct gs_mfan *f = NULL;
 	return sizeof(*f) + 3 * (nleaf + 1) * sizeof(*f->start) +
-	       nleaf * (sizeof(*f->lo) + 2 * sizeof(*f->leaf) +
+	       nleaf * (2 * sizeof(*f->lo) + 2 * sizeof(*f->leaf) +
 			sizeof(*f->dirty));
 }
 
@@ -96,7 +99,8 @@ static struct gs_mfan *fan_new(unsigned depth)
 	f->boff = f->start + nleaf + 1;
 	f->moff = f->boff + nleaf + 1;
 	f->lo = f->moff + nleaf + 1;
-	f->leaf = (git_oid *)(f->lo + nleaf);
+	f->hi = f->lo + nleaf;
+	f->leaf = (git_oid *)(f->hi + nleaf);
 	f->root = f->leaf + nleaf;
 	f->dirty = (bool *)(f->root + nleaf);
 	if (!(f->small = calloc(fan_nsmall(f), sizeof(*f->small)))) {
@@ -129,6 +133,9 @@ static int fan_serialise(struct gs_mfan *f, struct gs_mnode **v)
 					v[i]->namelen, &v[i]->tree);
 			f->idoff[i] = (uint32_t)(off - GIT_OID_RAWSZ);
 		}
+		/* nothing known of its last version: all changed */
+		f->lo[b] = 0;
+		f->hi[b] = (uint32_t)(off - f->boff[b]);
 		nmarks += gs_repo_marks_count(GIT_OBJECT_TREE, off - f->boff[b]);
 	}
 	f->boff[f->nleaf] = (uint32_t)off;
@@ -137,19 +144,26 @@ static int fan_serialise(struct gs_mfan *f, struct gs_mnode **v)
 	return f->marks ? 0 : -ENOMEM;
 }
 
-/* The first byte at which x and y (len bytes each) differ, or len. */
-static uint32_t first_diff(const char *x, const char *y, uint32_t len)
+/* The bytes [*lo, *hi) widened to cover where x and y (len each) differ. */
+static void diff_range(const char *x, const char *y, uint32_t len,
+		       uint32_t *lo, uint32_t *hi)
 {
-	uint32_t i = 0;
+	uint32_t i = 0, j = len;
 	while (i < len && x[i] == y[i])
 		i++;
-	return i;
+	while (j > i && x[j - 1] == y[j - 1])
+		j--;
+	if (i < j && i < *lo)
+		*lo = i;
+	if (i < j && j > *hi)
+		*hi = j;
 }
 
 /*
  * What the new cache f takes over from the old one: the chain roots
  * (kept with their bytes, so any tree of the same length may be a delta
- * of them), and a leaf's SHA-1 marks up to its first changed byte.
+ * of them), and for a leaf of the same length, what changed since its
+ * last version (the base of its next delta) and its SHA-1 marks.
  */
 static void fan_carry(struct gs_mfan *f, const struct gs_mfan *of)
 {
@@ -167,8 +181,10 @@ static void fan_carry(struct gs_mfan *f, const struct gs_mfan *of)
 			continue;
 		git_oid_cpy(&f->root[b], &of->root[b]);
 		memcpy(f->rbuf + f->boff[b], of->rbuf + ob, len);
-		uint32_t lo = first_diff(f->buf + f->boff[b], of->buf + ob, len);
-		f->lo[b] = lo < of->lo[b] ? lo : of->lo[b];
+		f->lo[b] = of->lo[b];
+		f->hi[b] = of->hi[b];
+		diff_range(f->buf + f->boff[b], of->buf + ob, len, &f->lo[b],
+			   &f->hi[b]);
 		memcpy(f->marks + f->moff[b], of->marks + of->moff[b],
 		       (f->moff[b + 1] - f->moff[b]) * sizeof(*f->marks));
 	}
@@ -292,51 +308,102 @@ static bool oid_zero(const git_oid *id)
 }
 
 /*
- * A tree of len bytes: a delta of its chain's root (id *root, bytes
- * rbytes, *rlen long) when that has the same length and the pack being
- * built still has it; else whole, and the root of the next versions.
- * Most writes change a few ids of it: a small delta.
+ * After a write of data as *out: stored whole, it is the root of the
+ * next chains (the base of a delta when one is full).
+ */
+static void root_keep(struct gs_mirror *m, const char *data, uint32_t len,
+		      git_oid *root, char *rbytes, uint32_t *rlen,
+		      const git_oid *out)
+{
+	if (git_oid_equal(out, root) || gs_repo_obj_depth(m->repo, out) != 0)
+		return;
+	memcpy(rbytes, data, len);
+	git_oid_cpy(root, out);
+	*rlen = len;
+}
+
+/*
+ * Can the tree prev be the base of the next version's delta: in the pack
+ * being built, its chain not full. Each version a delta of the last is a
+ * few ids; a delta of the root grows with each id changed since, to half
+ * the tree (and costs a diff of it all).
+ */
+static bool chain_open(struct gs_mirror *m, const git_oid *prev)
+{
+	long d = gs_repo_obj_depth(m->repo, prev);
+	return d >= 0 && d < GS_DELTA_DEPTH_MAX;
+}
+
+/*
+ * A tree of len bytes whose chain cannot go on: a delta of its chain's
+ * root (id *root, bytes rbytes, *rlen long) when that has the same length
+ * and the pack being built still has it; else whole, and the new root.
  */
 static int root_write(struct gs_mirror *m, const char *data, uint32_t len,
 		      git_oid *root, char *rbytes, uint32_t *rlen,
 		      struct gs_repo_marks *mk, git_oid *out)
 {
 	bool base = *rlen == len && !oid_zero(root);
-	int e = gs_repo_write_delta_diff(m->repo, GIT_OBJECT_TREE, data, len,
-					 base ? root : NULL, rbytes, mk, out);
-	if (e || git_oid_equal(out, root) ||
-	    gs_repo_obj_depth(m->repo, out) != 0)
-		return e;
-	memcpy(rbytes, data, len);
-	git_oid_cpy(root, out);
-	*rlen = len;
-	return 0;
+	return gs_repo_write_delta_diff(m->repo, GIT_OBJECT_TREE, data, len,
+					base ? root : NULL, rbytes, mk, out);
 }
 
-/* Leaf bucket b's tree, hashed from its last SHA-1 mark before a change. */
+/*
+ * Leaf bucket b's tree: a delta of its last version over the range that
+ * changed, hashed from its last SHA-1 mark before that range.
+ */
 static int leaf_write(struct gs_mirror *m, struct gs_mfan *f, uint32_t b)
 {
 	uint32_t off = f->boff[b], len = f->boff[b + 1] - off, rlen = len;
+	uint32_t lo = f->lo[b], hi = f->hi[b];
+	int e;
 	if (!len) {
 		memset(&f->leaf[b], 0, sizeof(f->leaf[b]));
 		memset(&f->root[b], 0, sizeof(f->root[b]));
 		return 0;
 	}
-	struct gs_repo_marks mk = { f->marks + f->moff[b], f->lo[b] };
-	int e = root_write(m, f->buf + off, len, &f->root[b], f->rbuf + off,
-			   &rlen, &mk, &f->leaf[b]);
-	f->lo[b] = len; /* the marks are this version's */
-	return e;
+	struct gs_repo_marks mk = { f->marks + f->moff[b], lo };
+	git_oid prev = f->leaf[b];
+	if (lo >= hi) /* same bytes (moved children back): all a copy */
+		lo = hi = len;
+	if (hi - lo <= len / 2 && chain_open(m, &prev))
+		e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE,
+					      f->buf + off, len, &prev, lo,
+					      len - hi, &mk, &f->leaf[b]);
+	else
+		e = root_write(m, f->buf + off, len, &f->root[b],
+			       f->rbuf + off, &rlen, &mk, &f->leaf[b]);
+	if (e)
+		return e;
+	root_keep(m, f->buf + off, len, &f->root[b], f->rbuf + off, &rlen,
+		  &f->leaf[b]);
+	f->lo[b] = len; /* leaf[b] and the marks are these bytes' */
+	f->hi[b] = 0;
+	return 0;
 }
 
-/* The small tree in the scratch (len bytes), against its root r. */
+/* The small tree in the scratch (len bytes), with r's bases. */
 static int small_write(struct gs_mirror *m, struct gs_froot *r, size_t len,
 		       git_oid *out)
 {
+	int e;
 	if (len > TOP_MAX)
 		return -EIO; /* a bug, not a state */
-	return root_write(m, m->scratch, (uint32_t)len, &r->id, r->bytes,
-			  &r->len, NULL, out);
+	if (r->plen && chain_open(m, &r->pid))
+		e = gs_repo_write_delta(m->repo, GIT_OBJECT_TREE, m->scratch,
+					len, &r->pid, r->prev, r->plen, NULL,
+					out);
+	else
+		e = root_write(m, m->scratch, (uint32_t)len, &r->id, r->bytes,
+			       &r->len, NULL, out);
+	if (e)
+		return e;
+	root_keep(m, m->scratch, (uint32_t)len, &r->id, r->bytes, &r->len,
+		  out);
+	memcpy(r->prev, m->scratch, len);
+	git_oid_cpy(&r->pid, out);
+	r->plen = (uint32_t)len;
+	return 0;
 }
 
 /*
@@ -425,6 +492,8 @@ int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n)
 			f->dirty[b] = true;
 			if (at < f->lo[b])
 				f->lo[b] = at;
+			if (at + GIT_OID_RAWSZ > f->hi[b])
+				f->hi[b] = at + GIT_OID_RAWSZ;
 		}
 	}
 	if ((e = fan_write_buckets(m, n)))

@@ -84,10 +84,11 @@ struct gs_mwide {
  * is the tree of leaves h1 * 16 .. h1 * 16 + 15. One allocation, the
  * nleaf-sized arrays after the struct.
  *
- * Each tree is stored as a delta of the whole version at the root of its
- * chain, whose bytes are kept here: the pack being built leaves memory
- * GS_PACK_STAGE bytes at a time, and reading the root back from it
- * failed once it had gone to the file, storing the bucket whole again.
+ * Each tree is stored as a delta of its last version, and when that
+ * chain is full, of the whole version at its root, whose bytes are kept
+ * here: the pack being built leaves memory GS_PACK_STAGE bytes at a
+ * time, and reading the root back from it failed once it had gone to the
+ * file, storing the bucket whole again.
  */
 struct gs_froot;
 struct gs_mfan {
@@ -95,8 +96,11 @@ struct gs_mfan {
 	uint32_t *start;   /* nleaf + 1 */
 	uint32_t *boff;    /* nleaf + 1 */
 	uint32_t *moff;    /* nleaf + 1: leaf b's marks, marks[moff[b] ..) */
-	uint32_t *lo;      /* nleaf: first byte of leaf b not as its marks
-			      were taken on (0: none valid) */
+	/*
+	 * nleaf each: leaf b's bytes [lo, hi) changed since its last version
+	 * leaf[b] (on which its marks were taken): [0, len) when unknown
+	 */
+	uint32_t *lo, *hi;
 	git_oid *leaf;     /* nleaf */
 	git_oid *root;     /* nleaf: leaf b's chain root; zero: none */
 	bool *dirty;       /* nleaf: to write again at this write */
