@@ -7,7 +7,8 @@
  * that a bucket is a contiguous range, with each child's bucket and each
  * bucket's tree bytes and last id. It is rebuilt when the set of children
  * changes; between such changes a write patches its dirty children's ids
- * into their buckets and writes only those buckets again.
+ * into their buckets and writes only those buckets again, each a delta
+ * of its last version (its chain's root when that chain is full).
  */
 #include "mirror_int.h"
 
