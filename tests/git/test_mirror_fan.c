@@ -354,6 +354,16 @@ Test(fan_mirror, very_wide_directory_has_two_levels)
 	cr_assert_eq(buckets_in(o), count_lines(o));
 	cr_assert_gt(count_lines(o), 0);
 	free(o);
+	/* many writes: mids and leaves as deltas of their last versions */
+	char val[24];
+	for (unsigned w = 0; w < 300; w++) {
+		snprintf(val, sizeof(val), "x%u", w);
+		kid_write((w * 2654435761u) % GS_FAN_DEEP, val, false);
+		write_one(&inc);
+	}
+	a = write_one(&inc);
+	b = fresh_tree();
+	expect_same(&a, &b, "after many writes");
 	kid_sub(17, "deep", false);
 	kid_write(4000, "w", false);
 	a = write_one(&inc);
