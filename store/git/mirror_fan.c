@@ -7,7 +7,8 @@
  * that a bucket is a contiguous range, with each child's bucket and each
  * bucket's tree bytes and last id. It is rebuilt when the set of children
  * changes; between such changes a write patches its dirty children's ids
- * into their buckets and writes only those buckets again.
+ * into their buckets and writes only those buckets again, each a delta
+ * of its last version (its chain's root when that chain is full).
  */
 #include "mirror_int.h"
 
@@ -36,19 +37,42 @@ static size_t put_blob(char *dst, const char head[14], const git_oid *id)
 	return 14 + GIT_OID_RAWSZ;
 }
 
+/* The longest top tree: 16 buckets, then .order, .perms and .value. */
+#define TOP_MAX (GS_FAN_WAYS * (7u + 2u + GIT_OID_RAWSZ) + \
+		 3u * (14u + GIT_OID_RAWSZ))
+
+/*
+ * A small tree (top, mid): its chain's root, id (zero: none) and bytes,
+ * and its previous version's (plen 0: none), the base of the next delta.
+ */
+struct gs_froot {
+	git_oid id, pid;
+	uint32_t len, plen;
+	char bytes[TOP_MAX], prev[TOP_MAX];
+};
+
 /* The struct and its nleaf-sized arrays. */
 static size_t fan_size(uint32_t nleaf)
 {
 	struct gs_mfan *f = NULL;
-	return sizeof(*f) + 2 * (nleaf + 1) * sizeof(*f->start) +
-	       nleaf * (sizeof(*f->leaf) + sizeof(*f->dirty));
+	return sizeof(*f) + 3 * (nleaf + 1) * sizeof(*f->start) +
+	       nleaf * (2 * sizeof(*f->lo) + 2 * sizeof(*f->leaf) +
+			sizeof(*f->dirty));
+}
+
+/* The top tree's root, then the mids' at depth 2. */
+static size_t fan_nsmall(const struct gs_mfan *f)
+{
+	return f->depth == 2 ? 1 + GS_FAN_WAYS : 1;
 }
 
 size_t gs_mirror_fan_bytes(const struct gs_mfan *f)
 {
 	/* idoff: one per child, as many as the leaves' start says */
-	return fan_size(f->nleaf) + f->boff[f->nleaf] +
-	       f->start[f->nleaf] * sizeof(*f->idoff);
+	return fan_size(f->nleaf) + 2 * (size_t)f->boff[f->nleaf] +
+	       f->moff[f->nleaf] * sizeof(*f->marks) +
+	       f->start[f->nleaf] * sizeof(*f->idoff) +
+	       fan_nsmall(f) * sizeof(*f->small);
 }
 
 void gs_mirror_fan_free(struct gs_mfan *f)
@@ -56,14 +80,17 @@ void gs_mirror_fan_free(struct gs_mfan *f)
 	if (!f)
 		return;
 	free(f->buf);
+	free(f->rbuf);
+	free(f->marks);
 	free(f->idoff);
+	free(f->small);
 	free(f);
 }
 
 static struct gs_mfan *fan_new(unsigned depth)
 {
 	uint32_t nleaf = depth == 1 ? GS_FAN_WAYS : GS_FAN_WAYS * GS_FAN_WAYS;
-	/* struct, then start and boff (4-aligned), then leaf and dirty */
+	/* struct, then the uint32_t arrays, then leaf, root and dirty */
 	struct gs_mfan *f = calloc(1, fan_size(nleaf));
 	if (!f)
 		return NULL;
@@ -71,8 +98,16 @@ static struct gs_mfan *fan_new(unsigned depth)
 	f->nleaf = nleaf;
 	f->start = (uint32_t *)(f + 1);
 	f->boff = f->start + nleaf + 1;
-	f->leaf = (git_oid *)(f->boff + nleaf + 1);
-	f->dirty = (bool *)(f->leaf + nleaf);
+	f->moff = f->boff + nleaf + 1;
+	f->lo = f->moff + nleaf + 1;
+	f->hi = f->lo + nleaf;
+	f->leaf = (git_oid *)(f->hi + nleaf);
+	f->root = f->leaf + nleaf;
+	f->dirty = (bool *)(f->root + nleaf);
+	if (!(f->small = calloc(fan_nsmall(f), sizeof(*f->small)))) {
+		free(f);
+		return NULL;
+	}
 	return f;
 }
 
@@ -86,20 +121,74 @@ static int fan_serialise(struct gs_mfan *f, struct gs_mnode **v)
 	if (len > UINT32_MAX)
 		return -EFBIG;
 	f->buf = malloc(len ? len : 1);
+	f->rbuf = malloc(len ? len : 1);
 	f->idoff = malloc(cnt ? cnt * sizeof(*f->idoff) : 1);
-	if (!f->buf || !f->idoff)
+	if (!f->buf || !f->rbuf || !f->idoff)
 		return -ENOMEM;
-	size_t off = 0;
+	size_t off = 0, nmarks = 0;
 	for (uint32_t b = 0; b < f->nleaf; b++) {
 		f->boff[b] = (uint32_t)off;
+		f->moff[b] = (uint32_t)nmarks;
 		for (uint32_t i = f->start[b]; i < f->start[b + 1]; i++) {
 			off += put_tree(f->buf + off, v[i]->name,
 					v[i]->namelen, &v[i]->tree);
 			f->idoff[i] = (uint32_t)(off - GIT_OID_RAWSZ);
 		}
+		/* nothing known of its last version: all changed */
+		f->lo[b] = 0;
+		f->hi[b] = (uint32_t)(off - f->boff[b]);
+		nmarks += gs_repo_marks_count(GIT_OBJECT_TREE, off - f->boff[b]);
 	}
 	f->boff[f->nleaf] = (uint32_t)off;
-	return 0;
+	f->moff[f->nleaf] = (uint32_t)nmarks;
+	f->marks = malloc((nmarks ? nmarks : 1) * sizeof(*f->marks));
+	return f->marks ? 0 : -ENOMEM;
+}
+
+/* The bytes [*lo, *hi) widened to cover where x and y (len each) differ. */
+static void diff_range(const char *x, const char *y, uint32_t len,
+		       uint32_t *lo, uint32_t *hi)
+{
+	uint32_t i = 0, j = len;
+	while (i < len && x[i] == y[i])
+		i++;
+	while (j > i && x[j - 1] == y[j - 1])
+		j--;
+	if (i < j && i < *lo)
+		*lo = i;
+	if (i < j && j > *hi)
+		*hi = j;
+}
+
+/*
+ * What the new cache f takes over from the old one: the chain roots
+ * (kept with their bytes, so any tree of the same length may be a delta
+ * of them), and for a leaf of the same length, what changed since its
+ * last version (the base of its next delta) and its SHA-1 marks.
+ */
+static void fan_carry(struct gs_mfan *f, const struct gs_mfan *of)
+{
+	if (!of)
+		return;
+	f->small[0] = of->small[0];
+	if (of->depth != f->depth)
+		return;
+	memcpy(f->small + 1, of->small + 1,
+	       (fan_nsmall(f) - 1) * sizeof(*f->small));
+	for (uint32_t b = 0; b < f->nleaf; b++) {
+		uint32_t len = f->boff[b + 1] - f->boff[b];
+		uint32_t ob = of->boff[b];
+		if (len != of->boff[b + 1] - ob)
+			continue;
+		git_oid_cpy(&f->root[b], &of->root[b]);
+		memcpy(f->rbuf + f->boff[b], of->rbuf + ob, len);
+		f->lo[b] = of->lo[b];
+		f->hi[b] = of->hi[b];
+		diff_range(f->buf + f->boff[b], of->buf + ob, len, &f->lo[b],
+			   &f->hi[b]);
+		memcpy(f->marks + f->moff[b], of->marks + of->moff[b],
+		       (f->moff[b + 1] - f->moff[b]) * sizeof(*f->marks));
+	}
 }
 
 static int cmp_child(const void *a, const void *b)
@@ -191,6 +280,7 @@ static int fan_sort(struct gs_mirror *m, struct gs_mnode *n)
 		memcpy(f->mid, of->mid, sizeof(f->mid));
 	if ((e = fan_serialise(f, v)) || (e = order_write(m, n, &w->order)))
 		goto fail;
+	fan_carry(f, of);
 	free(kc);
 	m->wbytes -= gs_mirror_wide_bytes(w);
 	free(w->sorted);
@@ -212,19 +302,109 @@ fail:
 	return e;
 }
 
-/* Leaf bucket b's tree. */
+static bool oid_zero(const git_oid *id)
+{
+	static const git_oid zero;
+	return !memcmp(id, &zero, sizeof(zero));
+}
+
+/*
+ * After a write of data as *out: stored whole, it is the root of the
+ * next chains (the base of a delta when one is full).
+ */
+static void root_keep(struct gs_mirror *m, const char *data, uint32_t len,
+		      git_oid *root, char *rbytes, uint32_t *rlen,
+		      const git_oid *out)
+{
+	if (git_oid_equal(out, root) || gs_repo_obj_depth(m->repo, out) != 0)
+		return;
+	memcpy(rbytes, data, len);
+	git_oid_cpy(root, out);
+	*rlen = len;
+}
+
+/*
+ * Can the tree prev be the base of the next version's delta: in the pack
+ * being built, its chain not full. Each version a delta of the last is a
+ * few ids; a delta of the root grows with each id changed since, to half
+ * the tree (and costs a diff of it all).
+ */
+static bool chain_open(struct gs_mirror *m, const git_oid *prev)
+{
+	long d = gs_repo_obj_depth(m->repo, prev);
+	return d >= 0 && d < GS_DELTA_DEPTH_MAX;
+}
+
+/*
+ * A tree of len bytes whose chain cannot go on: a delta of its chain's
+ * root (id *root, bytes rbytes, *rlen long) when that has the same length
+ * and the pack being built still has it; else whole, and the new root.
+ */
+static int root_write(struct gs_mirror *m, const char *data, uint32_t len,
+		      git_oid *root, char *rbytes, uint32_t *rlen,
+		      struct gs_repo_marks *mk, git_oid *out)
+{
+	bool base = *rlen == len && !oid_zero(root);
+	return gs_repo_write_delta_diff(m->repo, GIT_OBJECT_TREE, data, len,
+					base ? root : NULL, rbytes, mk, out);
+}
+
+/*
+ * Leaf bucket b's tree: a delta of its last version over the range that
+ * changed, hashed from its last SHA-1 mark before that range.
+ */
 static int leaf_write(struct gs_mirror *m, struct gs_mfan *f, uint32_t b)
 {
-	if (f->start[b] == f->start[b + 1]) {
+	uint32_t off = f->boff[b], len = f->boff[b + 1] - off, rlen = len;
+	uint32_t lo = f->lo[b], hi = f->hi[b];
+	int e;
+	if (!len) {
 		memset(&f->leaf[b], 0, sizeof(f->leaf[b]));
+		memset(&f->root[b], 0, sizeof(f->root[b]));
 		return 0;
 	}
-	/* most writes change one id of it: a small delta of its last */
-	git_oid old = f->leaf[b];
-	return gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE,
-					f->buf + f->boff[b],
-					f->boff[b + 1] - f->boff[b], &old,
-					&f->leaf[b]);
+	struct gs_repo_marks mk = { f->marks + f->moff[b], lo };
+	git_oid prev = f->leaf[b];
+	if (lo >= hi) /* same bytes (moved children back): all a copy */
+		lo = hi = len;
+	if (hi - lo <= len / 2 && chain_open(m, &prev))
+		e = gs_repo_write_delta_range(m->repo, GIT_OBJECT_TREE,
+					      f->buf + off, len, &prev, lo,
+					      len - hi, &mk, &f->leaf[b]);
+	else
+		e = root_write(m, f->buf + off, len, &f->root[b],
+			       f->rbuf + off, &rlen, &mk, &f->leaf[b]);
+	if (e)
+		return e;
+	root_keep(m, f->buf + off, len, &f->root[b], f->rbuf + off, &rlen,
+		  &f->leaf[b]);
+	f->lo[b] = len; /* leaf[b] and the marks are these bytes' */
+	f->hi[b] = 0;
+	return 0;
+}
+
+/* The small tree in the scratch (len bytes), with r's bases. */
+static int small_write(struct gs_mirror *m, struct gs_froot *r, size_t len,
+		       git_oid *out)
+{
+	int e;
+	if (len > TOP_MAX)
+		return -EIO; /* a bug, not a state */
+	if (r->plen && chain_open(m, &r->pid))
+		e = gs_repo_write_delta(m->repo, GIT_OBJECT_TREE, m->scratch,
+					len, &r->pid, r->prev, r->plen, NULL,
+					out);
+	else
+		e = root_write(m, m->scratch, (uint32_t)len, &r->id, r->bytes,
+			       &r->len, NULL, out);
+	if (e)
+		return e;
+	root_keep(m, m->scratch, (uint32_t)len, &r->id, r->bytes, &r->len,
+		  out);
+	memcpy(r->prev, m->scratch, len);
+	git_oid_cpy(&r->pid, out);
+	r->plen = (uint32_t)len;
+	return 0;
 }
 
 /*
@@ -271,10 +451,7 @@ static int fan_write_buckets(struct gs_mirror *m, struct gs_mnode *n)
 		if ((e = buckets_put(m, f->leaf + h * GS_FAN_WAYS,
 				     f->start + h * GS_FAN_WAYS, 1, &len)))
 			return e;
-		git_oid old = f->mid[h];
-		if ((e = gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE,
-						  m->scratch, len, &old,
-						  &f->mid[h])))
+		if ((e = small_write(m, &f->small[1 + h], len, &f->mid[h])))
 			return e;
 	}
 	memset(f->dirty, 0, f->nleaf * sizeof(*f->dirty));
@@ -285,9 +462,7 @@ static int fan_write_buckets(struct gs_mirror *m, struct gs_mnode *n)
 	len += put_blob(m->scratch + len, "100644 .order", &w->order);
 	len += put_blob(m->scratch + len, "100644 .perms", &n->perms);
 	len += put_blob(m->scratch + len, "100644 .value", &n->value);
-	git_oid old = n->tree;
-	return gs_repo_write_delta_root(m->repo, GIT_OBJECT_TREE, m->scratch,
-					len, &old, &n->tree);
+	return small_write(m, &f->small[0], len, &n->tree);
 }
 
 int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n)
@@ -313,8 +488,13 @@ int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n)
 		}
 		char *id = f->buf + f->idoff[i];
 		if (memcmp(id, c->tree.id, GIT_OID_RAWSZ)) {
+			uint32_t b = w->keys[i], at = f->idoff[i] - f->boff[b];
 			memcpy(id, c->tree.id, GIT_OID_RAWSZ);
-			f->dirty[w->keys[i]] = true;
+			f->dirty[b] = true;
+			if (at < f->lo[b])
+				f->lo[b] = at;
+			if (at + GIT_OID_RAWSZ > f->hi[b])
+				f->hi[b] = at + GIT_OID_RAWSZ;
 		}
 	}
 	if ((e = fan_write_buckets(m, n)))

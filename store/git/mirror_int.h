@@ -83,16 +83,34 @@ struct gs_mwide {
  * it does not visit the others (a cache miss each). At depth 2, mid[h1]
  * is the tree of leaves h1 * 16 .. h1 * 16 + 15. One allocation, the
  * nleaf-sized arrays after the struct.
+ *
+ * Each tree is stored as a delta of its last version, and when that
+ * chain is full, of the whole version at its root, whose bytes are kept
+ * here: the pack being built leaves memory GS_PACK_STAGE bytes at a
+ * time, and reading the root back from it failed once it had gone to the
+ * file, storing the bucket whole again.
  */
+struct gs_froot;
 struct gs_mfan {
 	uint32_t depth, nleaf;
 	uint32_t *start;   /* nleaf + 1 */
 	uint32_t *boff;    /* nleaf + 1 */
+	uint32_t *moff;    /* nleaf + 1: leaf b's marks, marks[moff[b] ..) */
+	/*
+	 * nleaf each: leaf b's bytes [lo, hi) changed since its last version
+	 * leaf[b] (on which its marks were taken): [0, len) when unknown
+	 */
+	uint32_t *lo, *hi;
 	git_oid *leaf;     /* nleaf */
+	git_oid *root;     /* nleaf: leaf b's chain root; zero: none */
 	bool *dirty;       /* nleaf: to write again at this write */
 	char *buf;         /* boff[nleaf] bytes, owned */
+	char *rbuf;        /* the same size, owned: root[b]'s bytes at boff[b] */
+	struct gs_sha1_mark *marks; /* moff[nleaf], owned */
 	uint32_t *idoff;   /* one per child, owned */
 	git_oid mid[16];   /* depth 2 only */
+	/* owned: the top tree's chain root, then (depth 2) the mids' */
+	struct gs_froot *small;
 };
 
 /*

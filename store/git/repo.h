@@ -135,7 +135,8 @@ long gs_repo_obj_depth(const struct gs_repo *r, const git_oid *id);
  * that differs from it in many places: stored as a delta of copies and
  * inserts when that is less than half the object, else whole. For a wide
  * directory whose chain of deltas is full: a delta against the chain's
- * first (whole) version is a few changed ids, not the whole tree.
+ * first (whole) version is a few changed ids, not the whole tree. base
+ * NULL: stored whole (hashed with mk all the same).
  */
 int gs_repo_write_delta_diff(struct gs_repo *r, git_object_t type,
 			     const void *data, size_t len, const git_oid *base,

@@ -135,7 +135,8 @@ static int delta_start(struct gs_repo *r, git_object_t type, const void *data,
 		return -EINVAL;
 	gs_repo_object_id(type, data, len, mk, out);
 	gs_repo_obj_prefetch(r, out); /* checked when added */
-	if ((*b = delta_base(r, base, blen, len)) < 0)
+	*b = base ? delta_base(r, base, blen, len) : -1;
+	if (*b < 0)
 		return gs_repo_add_entry(r, out, (unsigned)type, data, len, -1);
 	return 1;
 }

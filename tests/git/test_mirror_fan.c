@@ -354,6 +354,16 @@ Test(fan_mirror, very_wide_directory_has_two_levels)
 	cr_assert_eq(buckets_in(o), count_lines(o));
 	cr_assert_gt(count_lines(o), 0);
 	free(o);
+	/* many writes: mids and leaves as deltas of their last versions */
+	char val[24];
+	for (unsigned w = 0; w < 300; w++) {
+		snprintf(val, sizeof(val), "x%u", w);
+		kid_write((w * 2654435761u) % GS_FAN_DEEP, val, false);
+		write_one(&inc);
+	}
+	a = write_one(&inc);
+	b = fresh_tree();
+	expect_same(&a, &b, "after many writes");
 	kid_sub(17, "deep", false);
 	kid_write(4000, "w", false);
 	a = write_one(&inc);
@@ -458,4 +468,103 @@ Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
 	char *o = ls_tree(&a, "d");
 	cr_assert_eq(buckets_in(o), GS_FAN_WAYS, "%s", o);
 	free(o);
+}
+
+/* Whole and delta entries of the one pack, for the trees that pass is(). */
+struct pack_count {
+	unsigned whole, delta;
+};
+
+static struct pack_count pack_trees(git_repository *r,
+				    bool (*is)(const git_tree *t))
+{
+	int st;
+	char *o = git_out(&fx, &st, "verify-pack -v %s/objects/pack/*.idx",
+			  fx.store);
+	cr_assert_eq(st, 0, "%s", o);
+	struct pack_count c = { 0, 0 };
+	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n")) {
+		char hex[GIT_OID_HEXSZ + 1], type[16];
+		unsigned long size, psize, off, depth;
+		/* whole: id type size size-in-pack offset; delta: + depth base */
+		int f = sscanf(l, "%40s %15s %lu %lu %lu %lu", hex, type, &size,
+			       &psize, &off, &depth);
+		if (f < 5 || strcmp(type, "tree"))
+			continue;
+		git_oid id;
+		git_tree *t;
+		cr_assert_eq(git_oid_fromstr(&id, hex), 0);
+		cr_assert_eq(git_tree_lookup(&t, r, &id), 0, "%s", hex);
+		if (is(t)) {
+			if (f == 6)
+				c.delta++;
+			else
+				c.whole++;
+		}
+		git_tree_free(t);
+	}
+	free(o);
+	return c;
+}
+
+/* A leaf bucket of /d: children only, all trees named as children are. */
+static bool is_leaf_bucket(const git_tree *t)
+{
+	size_t n = git_tree_entrycount(t);
+	for (size_t i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(t, i);
+		if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+		    git_tree_entry_name(e)[0] != 'k')
+			return false;
+	}
+	return n >= 4;
+}
+
+/* /d itself: buckets and .order. */
+static bool is_top(const git_tree *t)
+{
+	return git_tree_entry_byname(t, ".order") &&
+	       git_tree_entry_byname(t, ".0");
+}
+
+/*
+ * The pack being built goes to its file GS_PACK_STAGE bytes at a time;
+ * buckets written thousands of times in between must still be deltas of
+ * their first (whole) version, not stored whole again after each step.
+ */
+Test(fan_mirror, buckets_stay_deltas_across_pack_flushes)
+{
+	effect(&inc, "/d", false, "");
+	kids_add(300, false);
+	write_one(&inc);
+	static const unsigned hot[] = { 1, 50, 100, 200 };
+	char val[801];
+	unsigned seed = 5;
+	for (unsigned w = 0; w < 3000; w++) {
+		/* values that do not compress much: many pack steps */
+		for (size_t j = 0; j + 1 < sizeof(val); j++) {
+			seed = seed * 1103515245u + 12345u;
+			val[j] = (char)('!' + (seed >> 16) % 90);
+		}
+		val[sizeof(val) - 1] = '\0';
+		char path[64]; /* not in the model: its values are short */
+		snprintf(path, sizeof(path), "/d/%s", kids[hot[w % 4]].name);
+		effect(&inc, path, false, val);
+		write_one(&inc);
+	}
+	cr_assert_gt(gs_repo_pack_bytes(&repo), 16 * GS_PACK_STAGE);
+	cr_assert_eq(gs_repo_dump(&repo), 0);
+	git_repository *r;
+	cr_assert_eq(git_repository_open(&r, fx.store), 0);
+	struct pack_count leaf = pack_trees(r, is_leaf_bucket);
+	struct pack_count top = pack_trees(r, is_top);
+	git_repository_free(r);
+	/* the first write stores each of the 16 whole */
+	cr_assert_geq(leaf.whole, GS_FAN_WAYS);
+	cr_assert_leq(leaf.whole, GS_FAN_WAYS + 4, "%u whole, %u deltas",
+		      leaf.whole, leaf.delta);
+	cr_assert_geq(leaf.delta, 2900, "%u deltas", leaf.delta);
+	cr_assert_leq(top.whole, 4, "%u whole tops, %u deltas", top.whole,
+		      top.delta);
+	git_fsck_clean(&fx, NULL);
 }
