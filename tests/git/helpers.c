@@ -252,3 +252,26 @@ void checkpoint_once(struct fixture *f)
 	cr_assert_eq(err, 0, "checkpoint: %d", err);
 	cr_assert_eq(done, 1);
 }
+
+int walk_dump_node(void *ctx, const char *path, const void *value,
+		   uint32_t len, const struct xsw_perm *perms, unsigned nperms)
+{
+	struct walk_dump *d = ctx;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s=%.*s", path, (int)len,
+			 (const char *)value);
+	for (unsigned i = 0; i < nperms && n < (int)sizeof(line) - 16; i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, " %u:%u",
+			      perms[i].domid, perms[i].perms);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	if (d->len + (size_t)n > d->cap) {
+		d->cap = (d->len + (size_t)n) * 2;
+		d->s = realloc(d->s, d->cap);
+		cr_assert_not_null(d->s);
+	}
+	memcpy(d->s + d->len, line, (size_t)n);
+	d->len += (size_t)n;
+	return 0;
+}

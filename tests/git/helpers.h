@@ -75,6 +75,17 @@ char *git_out(struct fixture *f, int *status, const char *fmt, ...)
 void git_fsck_clean(struct fixture *f, const char *what);
 /* Lines of s, counted. */
 unsigned count_lines(const char *s);
+/*
+ * A tree as text, one "path=value d:p d:p..." line per node, through a
+ * walk callback (gs_mirror_walk(m, walk_dump_node, &d)); d.s is the
+ * caller's to free.
+ */
+struct walk_dump {
+	char *s;
+	size_t len, cap;
+};
+int walk_dump_node(void *ctx, const char *path, const void *value,
+		   uint32_t len, const struct xsw_perm *perms, unsigned nperms);
 /* The commit refs/heads/main names, into *id (asserts it exists). */
 void main_commit(struct fixture *f, git_oid *id);
 /* Runs the checkpoint thread on main until it wrote one checkpoint

@@ -69,41 +69,13 @@ static void node_path(char *buf, size_t len, unsigned dom, unsigned k)
 		 k / 5);
 }
 
-/* The whole tree as text, through a walk (which loads what was dropped). */
-struct dump {
-	char *s;
-	size_t len, cap;
-};
-
-static int dump_node(void *ctx, const char *path, const void *value,
-		     uint32_t len, const struct xsw_perm *perms,
-		     unsigned nperms)
-{
-	struct dump *d = ctx;
-	char line[512];
-	int n = snprintf(line, sizeof(line), "%s=%.*s", path, (int)len,
-			 (const char *)value);
-	for (unsigned i = 0; i < nperms; i++)
-		n += snprintf(line + n, sizeof(line) - (size_t)n, " %u:%u",
-			      perms[i].domid, perms[i].perms);
-	line[n++] = '\n';
-	if (d->len + (size_t)n > d->cap) {
-		d->cap = (d->len + (size_t)n) * 2;
-		d->s = realloc(d->s, d->cap);
-		cr_assert_not_null(d->s);
-	}
-	memcpy(d->s + d->len, line, (size_t)n);
-	d->len += (size_t)n;
-	return 0;
-}
-
 /* Walks read values from the repository: objects must be on disk. */
 static void walks_equal(void)
 {
-	struct dump a = { 0 }, b = { 0 };
+	struct walk_dump a = { 0 }, b = { 0 };
 	cr_assert_eq(gs_repo_dump(&repo), 0);
-	cr_assert_eq(gs_mirror_walk(&trimmed, dump_node, &a), 0);
-	cr_assert_eq(gs_mirror_walk(&whole, dump_node, &b), 0);
+	cr_assert_eq(gs_mirror_walk(&trimmed, walk_dump_node, &a), 0);
+	cr_assert_eq(gs_mirror_walk(&whole, walk_dump_node, &b), 0);
 	cr_assert_eq(a.len, b.len);
 	cr_assert(!memcmp(a.s, b.s, a.len), "walks differ");
 	free(a.s);

@@ -385,30 +385,6 @@ Test(fan_mirror, very_wide_directory_has_two_levels)
 	git_fsck_clean(&fx, NULL);
 }
 
-/* The whole tree as text, through a walk (which loads what was dropped). */
-struct dump {
-	char *s;
-	size_t len, cap;
-};
-
-static int dump_node(void *ctx, const char *path, const void *value,
-		     uint32_t len, const struct xsw_perm *perms,
-		     unsigned nperms)
-{
-	struct dump *d = ctx;
-	(void)perms;
-	(void)nperms;
-	size_t need = strlen(path) + len + 3; /* "=", "\n", NUL */
-	if (d->len + need > d->cap) {
-		d->cap = (d->len + need) * 2;
-		d->s = realloc(d->s, d->cap);
-		cr_assert_not_null(d->s);
-	}
-	d->len += (size_t)sprintf(d->s + d->len, "%s=%.*s\n", path, (int)len,
-				  (const char *)value);
-	return 0;
-}
-
 Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
 {
 	effect(&inc, "/d", false, "");
@@ -441,9 +417,9 @@ Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
 	/* creation order survives the reloads: the walks agree */
 	cr_assert_eq(gs_repo_dump(&repo), 0);
 	cr_assert_gt(gs_mirror_trim(&inc, 0, 0), 0);
-	struct dump x = { 0 }, y = { 0 };
-	cr_assert_eq(gs_mirror_walk(&inc, dump_node, &x), 0);
-	cr_assert_eq(gs_mirror_walk(&whole, dump_node, &y), 0);
+	struct walk_dump x = { 0 }, y = { 0 };
+	cr_assert_eq(gs_mirror_walk(&inc, walk_dump_node, &x), 0);
+	cr_assert_eq(gs_mirror_walk(&whole, walk_dump_node, &y), 0);
 	cr_assert_eq(x.len, y.len);
 	cr_assert(!memcmp(x.s, y.s, x.len), "walks differ");
 	/* children walk in creation order (names are not in Git's) */
