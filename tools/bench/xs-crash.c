@@ -309,9 +309,10 @@ static int check_wide_dir(struct bc_conn *c, const bool *present)
 
 	for (size_t i = 0; i < n; i++)
 		want += present[i];
-	if (rc == -ENOENT && want == 0)
-		rc = 0, len = 0;
-	else if (rc < 0)
+	if (rc == -ENOENT && want == 0) {
+		rc = 0; /* nothing written yet: no directory */
+		len = 0;
+	} else if (rc < 0)
 		rc = fail("DIRECTORY /crash/w: %s", strerror(-rc));
 	for (off = 0; rc == 0 && off < len; off += strlen(names + off) + 1) {
 		const char *s = names + off;
