@@ -2,6 +2,8 @@
 #include "bc.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -216,4 +218,63 @@ uint64_t bc_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int bc_directory(struct bc_conn *c, uint32_t tx_id, const char *path,
+		 char **names, size_t *len)
+{
+	struct bc_reply r;
+	char payload[160], gen[32] = "";
+	size_t pl = strlen(path) + 1, cap = XSW_PAYLOAD_MAX + 1;
+	int rc = bc_call(c, XSW_DIRECTORY, tx_id, path, (uint32_t)pl, &r);
+
+	*len = 0;
+	*names = malloc(cap);
+	if (!*names)
+		return -ENOMEM;
+	**names = '\0';
+	if (rc == 0) {
+		memcpy(*names, r.body, r.hdr.len + 1);
+		*len = r.hdr.len;
+	}
+	if (rc != -E2BIG)
+		return rc;
+	for (;;) {
+		size_t glen, dlen;
+		bool done;
+		char *data;
+
+		pl = (size_t)snprintf(payload, sizeof(payload), "%s%c%zu", path,
+				      0, *len) + 1;
+		rc = bc_call(c, XSW_DIRECTORY_PART, tx_id, payload, (uint32_t)pl, &r);
+		if (rc < 0)
+			return rc;
+		glen = strnlen(r.body, r.hdr.len) + 1;
+		if (glen > r.hdr.len || glen > sizeof(gen))
+			return -EPROTO;
+		/* a node changed between parts: the list would be torn */
+		if (gen[0] && strcmp(gen, r.body))
+			return -ESTALE;
+		memcpy(gen, r.body, glen);
+		data = r.body + glen;
+		dlen = r.hdr.len - glen;
+		/* the last part ends with an extra NUL (an empty name) */
+		done = dlen && !data[dlen - 1] && (dlen == 1 || !data[dlen - 2]);
+		if (done)
+			dlen--;
+		else if (!dlen)
+			return -EPROTO;
+		if (*len + dlen + 1 > cap) {
+			char *p = realloc(*names, cap * 2 + dlen);
+			if (!p)
+				return -ENOMEM;
+			*names = p;
+			cap = cap * 2 + dlen;
+		}
+		memcpy(*names + *len, data, dlen);
+		*len += dlen;
+		(*names)[*len] = '\0';
+		if (done)
+			return 0;
+	}
 }

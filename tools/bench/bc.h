@@ -58,6 +58,14 @@ int bc_write(struct bc_conn *c, uint32_t tx_id, const char *path,
 /* Reads into r->body; returns the value length or -errno. */
 int bc_read(struct bc_conn *c, uint32_t tx_id, const char *path,
 	    struct bc_reply *r);
+/*
+ * All the children of path into *names (malloc'd, the caller frees it even
+ * on error; NUL-terminated one past *len bytes of NUL-separated names):
+ * DIRECTORY, or DIRECTORY_PART when the list does not fit in one reply.
+ * -ESTALE when the node changed between two parts.
+ */
+int bc_directory(struct bc_conn *c, uint32_t tx_id, const char *path,
+		 char **names, size_t *len);
 int bc_txn_start(struct bc_conn *c, uint32_t *tx_id);
 int bc_txn_end(struct bc_conn *c, uint32_t tx_id, int commit);
 

@@ -73,14 +73,74 @@ static int push(struct hist_op **ops, size_t *n, size_t *cap,
 	return 0;
 }
 
+/* A marker's net count in one commit: + for each added line, - removed. */
+struct tally {
+	struct hist_op op;
+	int n;
+};
+
+static int tally_add(struct tally **t, size_t *n, size_t *cap,
+		     const struct hist_op *op, int d)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*t)[i].op.cid == op->cid && (*t)[i].op.seq == op->seq &&
+		    (*t)[i].op.kind == op->kind) {
+			(*t)[i].n += d;
+			return 0;
+		}
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct tally *p = realloc(*t, nc * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		*t = p;
+		*cap = nc;
+	}
+	(*t)[(*n)++] = (struct tally){ *op, d };
+	return 0;
+}
+
+/*
+ * Ends a commit: the one marker added more often than removed is its
+ * operation. A value that only moved (a directory fanned out, its
+ * children's trees now in buckets) is removed and added: net zero.
+ */
+static int tally_end(const struct tally *t, size_t n, const char *commit,
+		     struct hist_op **ops, size_t *nops, size_t *cap,
+		     size_t *plain, char *err, size_t errlen)
+{
+	const struct tally *hit = NULL;
+	struct hist_op op;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].n <= 0)
+			continue;
+		if (hit) {
+			snprintf(err, errlen,
+				 "commit %s mixes two operations: c%d s%" PRIu64
+				 " and c%d s%" PRIu64, commit, hit->op.cid,
+				 hit->op.seq, t[i].op.cid, t[i].op.seq);
+			return -EPROTO;
+		}
+		hit = &t[i];
+	}
+	if (!hit) {
+		(*plain)++;
+		return 0;
+	}
+	op = hit->op;
+	op.nlines = hit->n;
+	return push(ops, nops, cap, &op);
+}
+
 int history_read(const char *store, const char *from, struct hist_op **ops,
 		 size_t *nops, size_t *ncommits, size_t *plain, char head[41],
 		 char *err, size_t errlen)
 {
 	char cmd[800], commit[41] = "", *line = NULL;
-	struct hist_op cur = { 0 };
-	bool in_commit = false, have_marker = false;
-	size_t cap = 0, linecap = 0;
+	struct tally *t = NULL;
+	bool in_commit = false;
+	size_t cap = 0, linecap = 0, nt = 0, tcap = 0;
 	FILE *p;
 	int rc = 0;
 
@@ -100,30 +160,21 @@ int history_read(const char *store, const char *from, struct hist_op **ops,
 	if (!p)
 		return -errno;
 
-#define END_COMMIT()                                                       \
-	do {                                                                \
-		if (in_commit) {                                            \
-			if (have_marker) {                                  \
-				if (rc == 0)                                \
-					rc = push(ops, nops, &cap, &cur);   \
-			} else {                                            \
-				(*plain)++;                                 \
-			}                                                   \
-		}                                                           \
-	} while (0)
-
 	while (getline(&line, &linecap, p) > 0) {
 		struct hist_op op = { 0 };
 
 		if (!strncmp(line, "@@commit ", 9)) {
-			END_COMMIT();
+			if (in_commit && rc == 0)
+				rc = tally_end(t, nt, commit, ops, nops, &cap,
+					       plain, err, errlen);
 			in_commit = true;
-			have_marker = false;
+			nt = 0;
 			(*ncommits)++;
 			snprintf(commit, sizeof(commit), "%.40s", line + 9);
 			continue;
 		}
-		if (line[0] != '+' || !strncmp(line, "+++ ", 4) ||
+		if ((line[0] != '+' && line[0] != '-') ||
+		    !strncmp(line, "+++ ", 4) || !strncmp(line, "--- ", 4) ||
 		    strncmp(line + 1, XCRASH_PREFIX, strlen(XCRASH_PREFIX)))
 			continue;
 		if (parse_marker(line + 1, &op) < 0) {
@@ -133,23 +184,14 @@ int history_read(const char *store, const char *from, struct hist_op **ops,
 			rc = rc ? rc : -EPROTO;
 			continue;
 		}
-		if (!have_marker) {
-			cur = op;
-			cur.nlines = 1;
-			have_marker = true;
-		} else if (op.cid == cur.cid && op.seq == cur.seq &&
-			   op.kind == cur.kind) {
-			cur.nlines++;
-		} else if (rc == 0) {
-			snprintf(err, errlen,
-				 "commit %s mixes two operations: c%d s%" PRIu64
-				 " and c%d s%" PRIu64, commit, cur.cid, cur.seq,
-				 op.cid, op.seq);
-			rc = -EPROTO;
-		}
+		if (rc == 0)
+			rc = tally_add(&t, &nt, &tcap, &op,
+				       line[0] == '+' ? 1 : -1);
 	}
-	END_COMMIT();
-#undef END_COMMIT
+	if (in_commit && rc == 0)
+		rc = tally_end(t, nt, commit, ops, nops, &cap, plain, err,
+			       errlen);
+	free(t);
 	free(line);
 	if (pclose(p) != 0 && rc == 0) {
 		snprintf(err, errlen, "git log failed in %s", store);

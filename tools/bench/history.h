@@ -4,7 +4,9 @@
  *
  * Format-neutral on purpose: the crash test writes values that carry a
  * unique marker ("xcrash-<client>-<seq>-<t|w>"), and a commit is attributed
- * to the operation whose marker its diff adds. So the check depends only on
+ * to the operation whose marker its diff adds more often than it removes
+ * (values that only move, as when a directory is fanned out into buckets,
+ * are both removed and added). So the check depends only on
  * "a node's value is a blob holding the value", which docs/STORE-FORMAT.md
  * guarantees (git show <rev>:<path> prints the value).
  *
@@ -28,8 +30,9 @@ struct hist_op {
 
 /*
  * Commits in (from, HEAD], oldest first (from NULL: all of HEAD's
- * history). Commits that add no marker are counted in *plain. A commit
- * adding two different markers is an error (-EPROTO).
+ * history). Commits that add no marker (net) are counted in *plain. A
+ * commit adding two different markers (net) is an error (-EPROTO);
+ * nlines is the net count of lines the commit adds with its marker.
  */
 int history_read(const char *store, const char *from, struct hist_op **ops,
 		 size_t *nops, size_t *ncommits, size_t *plain, char head[41],

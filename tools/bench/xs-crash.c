@@ -12,6 +12,11 @@
  *    each acknowledged operation exactly once, in acknowledgement order
  *    (A acknowledged before B was sent => A's commit comes first), nothing
  *    that was never applied, and `git fsck` is clean.
+ * With --wide N, the plain WRITEs go round-robin over N keys per client in
+ * one directory shared by all, /crash/w/c<client>-<i>, so that it holds
+ * clients x N children and is stored fanned out (docs/STORE-FORMAT.md,
+ * "Wide directories"); the checks then also read every key and compare
+ * the directory's listing with the keys written so far.
  * Exit status 0 when every round passes, 1 on the first failure (the store
  * is kept for inspection), 2 on a usage error.
  */
@@ -40,6 +45,7 @@
 
 #define MAX_CLIENTS 64
 #define MAX_KEYS 32
+#define MAX_WIDE 100000
 
 struct op {
 	uint64_t seq;
@@ -54,6 +60,7 @@ struct client {
 	uint64_t seq;            /* last sequence number used */
 	uint64_t round_base;     /* first seq of this round */
 	uint64_t t_val, w_val;   /* model: seq of the stored value, 0 absent */
+	uint64_t *wide_val;      /* --wide: the same per key of /crash/w */
 	struct op *acked;        /* this round, in order */
 	size_t nacked, cap;
 	bool has_pending;        /* sent, unanswered at the kill */
@@ -63,13 +70,13 @@ struct client {
 };
 
 static struct {
-	int rounds, clients, nkeys, min_ms, max_ms;
+	int rounds, clients, nkeys, min_ms, max_ms, wide;
 	unsigned seed;
 	const char *ours, *tmp;
 	const char *extra[33];
 	int nextra;
 	bool verbose, keep;
-} cfg = { 20, 4, 4, 300, 1500, 0, XS_BENCH_OURS, "/tmp", { 0 }, 0, false, false };
+} cfg = { 20, 4, 4, 300, 1500, 0, 0, XS_BENCH_OURS, "/tmp", { 0 }, 0, false, false };
 
 static void marker(char *buf, size_t len, int cid, uint64_t seq, char kind)
 {
@@ -82,6 +89,27 @@ static void key_path(char *buf, size_t len, int cid, int k)
 		snprintf(buf, len, "/crash/c%d/w", cid);
 	else
 		snprintf(buf, len, "/crash/c%d/t/k%d", cid, k);
+}
+
+/* --wide: the key of /crash/w a plain write of seq goes to. Writes take
+ * the odd seqs, so seq / 2 counts them: every key gets its turn. */
+static int wide_key(uint64_t seq)
+{
+	return (int)(seq / 2 % (uint64_t)cfg.wide);
+}
+
+static void wide_path(char *buf, size_t len, int cid, int k)
+{
+	snprintf(buf, len, "/crash/w/c%d-%d", cid, k);
+}
+
+/* The key a plain write of seq sets. */
+static void write_path(char *buf, size_t len, int cid, uint64_t seq)
+{
+	if (cfg.wide)
+		wide_path(buf, len, cid, wide_key(seq));
+	else
+		key_path(buf, len, cid, -1);
 }
 
 static int record_ack(struct client *cl, uint64_t send_ns)
@@ -157,7 +185,7 @@ static int do_write(struct client *cl, struct bc_conn *c)
 	int rc;
 
 	marker(val, sizeof(val), cl->id, cl->seq, 'w');
-	key_path(path, sizeof(path), cl->id, -1);
+	write_path(path, sizeof(path), cl->id, cl->seq);
 	t0 = bc_now_ns();
 	cl->pending = (struct op){ cl->seq, t0, UINT64_MAX };
 	cl->pending_kind = 'w';
@@ -166,7 +194,10 @@ static int do_write(struct client *cl, struct bc_conn *c)
 	if (rc < 0)
 		return rc;
 	rc = record_ack(cl, t0);
-	cl->w_val = cl->seq;
+	if (cfg.wide)
+		cl->wide_val[wide_key(cl->seq)] = cl->seq;
+	else
+		cl->w_val = cl->seq;
 	return rc;
 }
 
@@ -215,15 +246,13 @@ static int fail(const char *fmt, ...)
 }
 
 /* Reads a key: its marker seq into *seq (0 when absent). */
-static int read_seq(struct bc_conn *c, int cid, int k, char kind,
+static int read_seq(struct bc_conn *c, const char *path, int cid, char kind,
 		    uint64_t *seq)
 {
-	char path[128];
 	struct bc_reply r;
 	struct hist_op op;
 	int rc;
 
-	key_path(path, sizeof(path), cid, k);
 	rc = bc_read(c, 0, path, &r);
 	if (rc == -ENOENT) {
 		*seq = 0;
@@ -239,6 +268,80 @@ static int read_seq(struct bc_conn *c, int cid, int k, char kind,
 }
 
 /*
+ * --wide: reads the client's keys of /crash/w against the model, taking
+ * the pending write as check_tree() does; present[k]: key k exists.
+ */
+static int check_wide_keys(struct bc_conn *c, struct client *cl, bool pend,
+			   bool *applied, bool *present)
+{
+	int pk = pend && cl->pending_kind == 'w' ? wide_key(cl->pending.seq) : -1;
+	char path[128];
+
+	for (int k = 0; k < cfg.wide; k++) {
+		uint64_t v;
+		int rc;
+
+		wide_path(path, sizeof(path), cl->id, k);
+		rc = read_seq(c, path, cl->id, 'w', &v);
+		if (rc < 0)
+			return rc;
+		if (k == pk && v == cl->pending.seq) {
+			*applied = true;
+			cl->wide_val[k] = v;
+		}
+		if (v != cl->wide_val[k])
+			return fail("client %d: %s holds s%" PRIu64 ", last "
+				    "acknowledged s%" PRIu64, cl->id, path, v,
+				    cl->wide_val[k]);
+		present[k] = v != 0;
+	}
+	return 0;
+}
+
+/* --wide: the listing of /crash/w holds exactly the keys that exist. */
+static int check_wide_dir(struct bc_conn *c, const bool *present)
+{
+	size_t n = (size_t)cfg.clients * (size_t)cfg.wide, want = 0, got = 0;
+	size_t len = 0, off;
+	bool *seen = calloc(n, sizeof(*seen));
+	char *names = NULL;
+	int rc = seen ? bc_directory(c, 0, "/crash/w", &names, &len) : -ENOMEM;
+
+	for (size_t i = 0; i < n; i++)
+		want += present[i];
+	if (rc == -ENOENT && want == 0) {
+		rc = 0; /* nothing written yet: no directory */
+		len = 0;
+	} else if (rc < 0)
+		rc = fail("DIRECTORY /crash/w: %s", strerror(-rc));
+	for (off = 0; rc == 0 && off < len; off += strlen(names + off) + 1) {
+		const char *s = names + off;
+		int cid, k, used = 0;
+		size_t at;
+
+		if (sscanf(s, "c%d-%d%n", &cid, &k, &used) != 2 || s[used] ||
+		    cid < 0 || cid >= cfg.clients || k < 0 || k >= cfg.wide) {
+			rc = fail("DIRECTORY /crash/w lists '%s'", s);
+			break;
+		}
+		at = (size_t)cid * (size_t)cfg.wide + (size_t)k;
+		if (!present[at])
+			rc = fail("DIRECTORY /crash/w lists %s, never acknowledged "
+				  "nor applied", s);
+		else if (seen[at])
+			rc = fail("DIRECTORY /crash/w lists %s twice", s);
+		seen[at] = true;
+		got++;
+	}
+	if (rc == 0 && got != want)
+		rc = fail("DIRECTORY /crash/w lists %zu keys, %zu exist", got,
+			  want);
+	free(names);
+	free(seen);
+	return rc;
+}
+
+/*
  * Checks the tree against the model. With crashed set, the pending
  * operation may be there: then the model takes it (and it must show in the
  * history); otherwise it must not be.
@@ -247,20 +350,31 @@ static int check_tree(const char *sock, struct client *cls, bool crashed,
 		      bool *applied)
 {
 	struct bc_conn c;
+	bool *present = NULL;
 	int rc = bc_connect(&c, sock);
 
 	if (rc < 0)
 		return fail("connect after restart: %s", strerror(-rc));
+	if (cfg.wide && !(present = calloc((size_t)cfg.clients * (size_t)cfg.wide,
+					   sizeof(*present))))
+		rc = fail("out of memory");
 	for (int i = 0; i < cfg.clients && rc == 0; i++) {
 		struct client *cl = &cls[i];
 		bool pend = crashed && cl->has_pending;
 		uint64_t t[MAX_KEYS], w;
+		char path[128];
 
 		applied[i] = false;
-		for (int k = 0; k < cl->nkeys && rc == 0; k++)
-			rc = read_seq(&c, cl->id, k, 't', &t[k]);
+		for (int k = 0; k < cl->nkeys && rc == 0; k++) {
+			key_path(path, sizeof(path), cl->id, k);
+			rc = read_seq(&c, path, cl->id, 't', &t[k]);
+		}
+		key_path(path, sizeof(path), cl->id, -1);
 		if (rc == 0)
-			rc = read_seq(&c, cl->id, -1, 'w', &w);
+			rc = read_seq(&c, path, cl->id, 'w', &w);
+		if (rc == 0 && cfg.wide)
+			rc = check_wide_keys(&c, cl, pend, &applied[i],
+					     present + (size_t)i * cfg.wide);
 		if (rc < 0)
 			break;
 		for (int k = 1; k < cl->nkeys; k++)
@@ -288,6 +402,9 @@ static int check_tree(const char *sock, struct client *cls, bool crashed,
 				  ", last acknowledged s%" PRIu64, cl->id, w,
 				  cl->w_val);
 	}
+	if (rc == 0 && cfg.wide)
+		rc = check_wide_dir(&c, present);
+	free(present);
 	bc_close(&c);
 	return rc;
 }
@@ -494,6 +611,8 @@ static void usage(FILE *f)
 "      --daemon-arg A  one more daemon argument (repeatable), e.g. --fsync\n"
 "      --tmp DIR       scratch folder parent (/tmp)\n"
 "      --keep          keep the store even when every round passes\n"
+"      --wide N        plain writes over N keys per client of one shared\n"
+"                      directory /crash/w (0: one key per client)\n"
 "  -v, --verbose\n", XS_BENCH_OURS);
 }
 
@@ -504,7 +623,7 @@ int main(int argc, char **argv)
 		{ "keys", 1, 0, 'k' }, { "min-ms", 1, 0, 1 },
 		{ "max-ms", 1, 0, 2 }, { "seed", 1, 0, 3 },
 		{ "daemon", 1, 0, 4 }, { "daemon-arg", 1, 0, 5 },
-		{ "tmp", 1, 0, 6 }, { "keep", 0, 0, 7 },
+		{ "tmp", 1, 0, 6 }, { "keep", 0, 0, 7 }, { "wide", 1, 0, 8 },
 		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	static struct client cls[MAX_CLIENTS];
@@ -528,6 +647,7 @@ int main(int argc, char **argv)
 			break;
 		case 6: cfg.tmp = optarg; break;
 		case 7: cfg.keep = true; break;
+		case 8: cfg.wide = atoi(optarg); break;
 		case 'v': cfg.verbose = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -535,7 +655,8 @@ int main(int argc, char **argv)
 	}
 	if (cfg.rounds < 1 || cfg.clients < 1 || cfg.clients > MAX_CLIENTS ||
 	    cfg.nkeys < 1 || cfg.nkeys > MAX_KEYS || cfg.min_ms < 1 ||
-	    cfg.max_ms < cfg.min_ms || !cfg.ours[0]) {
+	    cfg.max_ms < cfg.min_ms || cfg.wide < 0 || cfg.wide > MAX_WIDE ||
+	    !cfg.ours[0]) {
 		usage(stderr);
 		return 2;
 	}
@@ -551,9 +672,17 @@ int main(int argc, char **argv)
 	printf("xs-crash: %d rounds, %d clients, %d keys per transaction, "
 	       "seed %u, store %s\n", cfg.rounds, cfg.clients, cfg.nkeys,
 	       cfg.seed, store);
+	if (cfg.wide)
+		printf("xs-crash: plain writes over %d keys per client, %d in "
+		       "/crash/w\n", cfg.wide, cfg.wide * cfg.clients);
 	for (int i = 0; i < cfg.clients; i++) {
 		cls[i].id = i;
 		cls[i].nkeys = cfg.nkeys;
+		if (cfg.wide && !(cls[i].wide_val = calloc((size_t)cfg.wide,
+						sizeof(uint64_t)))) {
+			perror("calloc");
+			return 1;
+		}
 	}
 	if (start_ours(&d, dir, store, NULL) < 0)
 		return 1;
@@ -569,8 +698,10 @@ int main(int argc, char **argv)
 	if (bench_daemon_stop(&d, 60) != 0)
 		fprintf(stderr, "xs-crash: daemon did not exit cleanly at the end\n");
 	printf("xs-crash: all %d rounds passed\n", cfg.rounds);
-	for (int i = 0; i < cfg.clients; i++)
+	for (int i = 0; i < cfg.clients; i++) {
 		free(cls[i].acked);
+		free(cls[i].wide_val);
+	}
 	if (!cfg.keep) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
 		if (system(cmd) != 0)
