@@ -97,7 +97,7 @@ static struct kid {
 	bool alive;
 } kids[MAXC];
 static unsigned nkids;
-static unsigned created[MAXC * 2], ncreated; /* indices, creation order */
+static unsigned created[MAXC * 8], ncreated; /* indices, creation order */
 static char dval[24]; /* /d's own value */
 
 static void mirrors_setup(void)
@@ -136,6 +136,7 @@ static void kid_write(unsigned i, const char *value, bool both)
 	if (!kids[i].alive) {
 		kids[i].alive = true;
 		kids[i].sub[0] = '\0';
+		cr_assert_lt(ncreated, MAXC * 8);
 		created[ncreated++] = i;
 	}
 	snprintf(kids[i].value, sizeof(kids[i].value), "%s", value);
@@ -189,14 +190,13 @@ static git_oid fresh_tree(void)
 	struct gs_mirror f;
 	char path[64];
 	cr_assert_eq(gs_mirror_init(&f, &repo, NULL), 0);
+	static unsigned lastpos[MAXC]; /* each kid's latest creation */
 	effect(&f, "/d", false, dval);
+	for (unsigned j = 0; j < ncreated; j++)
+		lastpos[created[j]] = j;
 	for (unsigned j = 0; j < ncreated; j++) {
 		struct kid *k = &kids[created[j]];
-		bool last = true; /* its latest creation only */
-		for (unsigned l = j + 1; l < ncreated; l++)
-			if (created[l] == created[j])
-				last = false;
-		if (!k->alive || !last)
+		if (!k->alive || lastpos[created[j]] != j)
 			continue;
 		snprintf(path, sizeof(path), "/d/%s", k->name);
 		effect(&f, path, false, k->value);
@@ -649,4 +649,87 @@ Test(fan_mirror, failed_bucket_read_leaves_no_half_loaded_directory)
 	git_oid a = write_one(&m), want = fresh_tree();
 	gs_mirror_fini(&m);
 	expect_same(&a, &want, "after the retried load");
+}
+
+/*
+ * Names whose Git order is not their byte order (Git compares tree names
+ * as if they ended in '/'): prefixes of each other, and '-', '_', '@'
+ * around the '/'.
+ */
+static void odd_name(unsigned i, char *out, size_t len)
+{
+	static const char *const tails[] = { "", "-", "-a", "_", "@",
+					     "-1-2", "0x" };
+	snprintf(out, len, "n%u%s", i / 7, tails[i % 7]);
+}
+
+static unsigned pick(unsigned *seed, bool alive)
+{
+	for (;;) {
+		*seed = *seed * 1103515245u + 12345u;
+		unsigned i = (*seed >> 8) % nkids;
+		if (kids[i].alive == alive)
+			return i;
+	}
+}
+
+/*
+ * One write that adds and removes many children, crossing 256 and 4096
+ * either way (or several times over between two writes), the directory
+ * removed whole and made again, trims between writes: each written tree
+ * is the one a whole rewrite of the same state gives, and sorted as Git
+ * wants (fsck --strict).
+ */
+Test(fan_mirror, shape_changes_within_one_write_match_a_whole_rewrite)
+{
+	static const unsigned target[] = { 255, 256, 300, 255, 4096, 4095,
+					   4200, 200, 4096, 256, 0, 257, 255,
+					   4100, 300 };
+	nkids = 4300;
+	for (unsigned i = 0; i < nkids; i++)
+		odd_name(i, kids[i].name, sizeof(kids[i].name));
+	effect(&inc, "/d", false, "");
+	unsigned seed = 11, alive = 0;
+	char val[24];
+	for (unsigned r = 0; r < sizeof(target) / sizeof(*target); r++) {
+		if (r == 9) { /* the directory goes, and comes back */
+			effect(&inc, "/d", true, NULL);
+			for (unsigned i = 0; i < nkids; i++)
+				kids[i].alive = false;
+			alive = 0;
+			snprintf(dval, sizeof(dval), "again");
+			effect(&inc, "/d", false, dval);
+		}
+		/* churn first: the set changes even where the count does not */
+		for (unsigned j = 0; j < 40 && alive > 40; j++) {
+			kid_rm(pick(&seed, true), false);
+			snprintf(val, sizeof(val), "c%u.%u", r, j);
+			kid_write(pick(&seed, false), val, false);
+		}
+		for (; alive > target[r]; alive--)
+			kid_rm(pick(&seed, true), false);
+		for (; alive < target[r]; alive++) {
+			snprintf(val, sizeof(val), "a%u", r);
+			kid_write(pick(&seed, false), val, false);
+		}
+		for (unsigned j = 0; j < 20 && alive; j++) {
+			unsigned i = pick(&seed, true);
+			snprintf(val, sizeof(val), "w%u.%u", r, j);
+			if (j % 2)
+				kid_sub(i, val, false);
+			else
+				kid_write(i, val, false);
+		}
+		git_oid a = write_one(&inc), b = fresh_tree();
+		char what[32];
+		snprintf(what, sizeof(what), "round %u (%u children)", r,
+			 alive);
+		expect_same(&a, &b, what);
+		if (r % 3 == 2) {
+			cr_assert_eq(gs_repo_dump(&repo), 0);
+			gs_mirror_trim(&inc, 0, 0);
+		}
+	}
+	cr_assert_eq(gs_repo_dump(&repo), 0);
+	git_fsck_clean(&fx, NULL);
 }
