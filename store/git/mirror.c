@@ -310,6 +310,8 @@ static int sort_children(struct gs_mnode *n)
 	return 0;
 }
 
+static size_t collapse(struct gs_mirror *m, struct gs_mnode *n);
+
 static int node_load(struct gs_mirror *m, struct gs_mnode *n)
 {
 	git_tree *t;
@@ -324,16 +326,22 @@ static int node_load(struct gs_mirror *m, struct gs_mnode *n)
 	git_oid_cpy(&n->perms, &m->root->perms); /* no .perms: as root */
 	e = load_entries(m, n, t, true, &order, &has_order, &fanned);
 	git_tree_free(t);
-	if (e)
-		return e;
-	if (has_order) {
+	if (!e && has_order) {
 		git_blob *b;
-		if ((e = gs_mirror_read_blob(m, &order, &b)))
-			return e;
-		apply_order(m, n, git_blob_rawcontent(b),
-			    (size_t)git_blob_rawsize(b));
-		git_blob_free(b);
-	} else if (fanned && (e = sort_children(n))) {
+		if (!(e = gs_mirror_read_blob(m, &order, &b))) {
+			apply_order(m, n, git_blob_rawcontent(b),
+				    (size_t)git_blob_rawsize(b));
+			git_blob_free(b);
+		}
+	} else if (!e && fanned) {
+		e = sort_children(n);
+	}
+	if (e) {
+		/*
+		 * a failed read (a bucket, the .order blob) may leave part of
+		 * the children: the record is retried, which loads n again
+		 */
+		collapse(m, n);
 		return e;
 	}
 	n->loaded = true;

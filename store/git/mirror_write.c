@@ -34,6 +34,12 @@ struct tree_ent {
 
 static void wide_unlink(struct gs_mirror *m, struct gs_mwide *w)
 {
+	/*
+	 * a new cache is in no list yet: taken for the head, it would empty
+	 * the list and leave the others where eviction never finds them
+	 */
+	if (!w->lprev && m->whead != w)
+		return;
 	if (w->lprev)
 		w->lprev->lnext = w->lnext;
 	else

@@ -455,6 +455,16 @@ static int walk(struct walker *w, char *path, size_t plen, size_t depth,
 	/* buckets come in hash order: Git's order, as a flat tree has it */
 	if (k.fanned)
 		qsort(c, n, sizeof(*c), by_git_order);
+	/*
+	 * a name in the directory's tree and in a bucket too (a tree the
+	 * writer never makes): read twice, the .order would place it once
+	 * and leave a child unset
+	 */
+	for (size_t i = 1; k.fanned && i < n; i++)
+		if (!by_git_order(&c[i - 1], &c[i])) {
+			e = -EIO;
+			goto out;
+		}
 	const struct xsw_perm *pp;
 	unsigned npp;
 	if ((e = perms_get(w, &perms, BLOB_SLOT(depth), &pp, &npp)))

@@ -38,8 +38,8 @@ void fixture_fini(struct fixture *f)
 		fprintf(stderr, "could not remove %s\n", f->root);
 }
 
-static int collect(void *ctx, const char *path, const void *value,
-		   uint32_t len, const struct xsw_perm *perms, unsigned n)
+int node_list_collect(void *ctx, const char *path, const void *value,
+		      uint32_t len, const struct xsw_perm *perms, unsigned n)
 {
 	struct node_list *l = ctx;
 	struct tnode *v = realloc(l->v, (l->n + 1) * sizeof(*v));
@@ -86,7 +86,8 @@ struct gitstore *open_store_with(struct fixture *f,
 	o.lag_max = 1000000;
 	int e = gitstore_open(&gs, f->store, &o, err, sizeof(err));
 	cr_assert_eq(e, 0, "open: %d %s", e, err);
-	e = gitstore_recover_nodes(gs, collect, nodes ? nodes : &tmp, &seq);
+	e = gitstore_recover_nodes(gs, node_list_collect, nodes ? nodes : &tmp,
+				   &seq);
 	cr_assert_eq(e, 0, "recover: %d %s", e, gitstore_last_error(gs));
 	nodes_free(&tmp);
 	if (last_seq)

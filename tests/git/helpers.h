@@ -57,6 +57,10 @@ struct gitstore *open_store(struct fixture *f, unsigned pack_interval_ms,
 struct gitstore *open_store_with(struct fixture *f,
 				 const struct gitstore_options *opts,
 				 struct node_list *nodes, uint64_t *last_seq);
+/* A gitstore_recover_nodes() callback: appends each node to ctx, a
+ * struct node_list. */
+int node_list_collect(void *ctx, const char *path, const void *value,
+		      uint32_t len, const struct xsw_perm *perms, unsigned n);
 void nodes_free(struct node_list *l);
 const struct tnode *nodes_find(const struct node_list *l, const char *path);
 /* Index of path in walk order, or -1. */

@@ -9,6 +9,7 @@
  * creation order (.order), or in Git's name order without one.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,9 +86,12 @@ static int git_order(const void *a, const void *b)
 }
 
 /* Builds the fast-import stream and the expected walk, in one pass. */
-static void build_store(void)
+/*
+ * A fast-import stream of a commit on main that replaces its tree, with
+ * the head's Xenstore-Seq and Xenstore-Boot; its path into streampath.
+ */
+static FILE *stream_open(char *streampath, size_t len)
 {
-	char streampath[400], gp[256], xp[64], v[24], pm[24];
 	int st;
 	char *head = git_out(&fx, &st, "log -1 --format=%%B main");
 	cr_assert_eq(st, 0, "%s", head);
@@ -100,13 +104,21 @@ static void build_store(void)
 		 (int)(strcspn(boot, "\n") + 1), boot);
 	free(head);
 
-	snprintf(streampath, sizeof(streampath), "%s/stream", fx.root);
+	snprintf(streampath, len, "%s/stream", fx.root);
 	FILE *f = fopen(streampath, "w");
 	cr_assert(f);
 	fprintf(f, "commit refs/heads/main\n"
 		   "committer xenstored <xenstored@xenstore> 1763990000 +0000\n"
 		   "data %zu\n%s\nfrom refs/heads/main^0\ndeleteall\n",
 		strlen(msg), msg);
+	return f;
+}
+
+static void build_store(void)
+{
+	char streampath[400], gp[256], xp[64], v[24], pm[24];
+	int st;
+	FILE *f = stream_open(streampath, sizeof(streampath));
 	put_node(f, "", "", "n0");
 	put_blob(f, ".order", "flat\nwide\ndeep\nplain\n");
 	want("/", "", "n0");
@@ -233,4 +245,46 @@ Test(fanload, checkpoint_pack_read_raw_gives_the_same_tree)
 	assert_recovered(&l);
 	nodes_free(&l);
 	git_libgit2_shutdown();
+}
+
+/*
+ * A child both in the directory's own tree and in one of its buckets: a
+ * tree the writer never makes. Recovery refuses it, rather than reading
+ * the name twice (the .order listing it once left a child unset).
+ */
+Test(fanload, a_name_both_flat_and_in_a_bucket_is_refused)
+{
+	struct gitstore *gs = open_store(&fx, TEST_NEVER_MS,
+					 GITSTORE_FSYNC_NEVER, NULL, NULL);
+	cr_assert_eq(gitstore_close(gs), 0);
+	char streampath[400], gp[256];
+	int st;
+	FILE *f = stream_open(streampath, sizeof(streampath));
+	put_node(f, "", "", "n0");
+	put_node(f, "dup", "", "n0");
+	put_blob(f, "dup/.order", "x\ny\n");
+	put_node(f, "dup/x", "flat", "n0");
+	fan_path(gp, sizeof(gp), "dup", "x", 1);
+	put_node(f, gp, "bucket", "n0");
+	fan_path(gp, sizeof(gp), "dup", "y", 1);
+	put_node(f, gp, "y", "n0");
+	cr_assert_eq(fclose(f), 0);
+	char *o = git_out(&fx, &st, "fast-import --quiet < '%s'", streampath);
+	cr_assert_eq(st, 0, "fast-import: %s", o);
+	free(o);
+	struct gitstore_options opt;
+	gitstore_options_init(&opt);
+	opt.pack_interval_ms = TEST_NEVER_MS;
+	opt.boot_id_path = fx.bootfile;
+	char err[256];
+	cr_assert_eq(gitstore_open(&gs, fx.store, &opt, err, sizeof(err)), 0,
+		     "%s", err);
+	struct node_list l = { 0 };
+	uint64_t seq;
+	int e = gitstore_recover_nodes(gs, node_list_collect, &l, &seq);
+	/* a corrupt tree, not whatever an unset child gave */
+	cr_assert_eq(e, -EIO, "%d, %zu nodes: %s", e, l.n,
+		     gitstore_last_error(gs));
+	nodes_free(&l);
+	gitstore_close(gs);
 }
