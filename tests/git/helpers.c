@@ -276,3 +276,27 @@ int walk_dump_node(void *ctx, const char *path, const void *value,
 	d->len += (size_t)n;
 	return 0;
 }
+
+void mirror_effect(struct gs_mirror *m, const char *path, bool deleted,
+		   const char *value)
+{
+	struct xsw_perm p[1] = { { 0, XSW_PERM_NONE } };
+	struct store_effect e = { path, deleted, value,
+				  value ? (uint32_t)strlen(value) : 0, p, 1 };
+	cr_assert_eq(gs_mirror_apply(m, &e), 0, "%s", path);
+}
+
+git_oid mirror_write_one(struct gs_mirror *m)
+{
+	git_oid id;
+	cr_assert_eq(gs_mirror_write(m, &id), 0);
+	return id;
+}
+
+void expect_same_tree(const git_oid *a, const git_oid *b, const char *what)
+{
+	char ha[GIT_OID_HEXSZ + 1], hb[GIT_OID_HEXSZ + 1];
+	cr_assert(git_oid_equal(a, b), "%s: incremental %s, whole %s", what,
+		  git_oid_tostr(ha, sizeof(ha), a),
+		  git_oid_tostr(hb, sizeof(hb), b));
+}

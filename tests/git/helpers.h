@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "store/git/gitstore.h"
+#include "store/git/mirror.h"
 #include "store/store.h"
 
 /* A fresh directory under /tmp with a store dir and a boot id file. */
@@ -90,6 +91,13 @@ struct walk_dump {
 };
 int walk_dump_node(void *ctx, const char *path, const void *value,
 		   uint32_t len, const struct xsw_perm *perms, unsigned nperms);
+/* An effect on mirror m, owner dom0 (value NULL: none); asserts it applied. */
+void mirror_effect(struct gs_mirror *m, const char *path, bool deleted,
+		   const char *value);
+/* Writes m: its root tree id (asserts the write succeeded). */
+git_oid mirror_write_one(struct gs_mirror *m);
+/* Asserts the incremental tree a is the whole rewrite's b. */
+void expect_same_tree(const git_oid *a, const git_oid *b, const char *what);
 /* The commit refs/heads/main names, into *id (asserts it exists). */
 void main_commit(struct fixture *f, git_oid *id);
 /* Runs the checkpoint thread on main until it wrote one checkpoint

@@ -22,37 +22,21 @@ FIXTURE_SUITE(fan_cache, TEST_BOOT_A);
 
 static unsigned short val[DIRS][KIDS]; /* the model: value of /a/dI/cJ */
 
-static void effect(struct gs_mirror *m, const char *path, bool deleted,
-		   const char *value)
-{
-	struct xsw_perm p[1] = { { 0, XSW_PERM_NONE } };
-	struct store_effect e = { path, deleted, value,
-				  value ? (uint32_t)strlen(value) : 0, p, 1 };
-	cr_assert_eq(gs_mirror_apply(m, &e), 0, "%s", path);
-}
-
 static void kid_put(struct gs_mirror *m, unsigned d, unsigned k)
 {
 	char path[64], v[16];
 	snprintf(path, sizeof(path), "/a/d%u/c%u", d, k);
 	snprintf(v, sizeof(v), "v%u", val[d][k]);
-	effect(m, path, false, v);
+	mirror_effect(m, path, false, v);
 }
 
 static void dir_put(struct gs_mirror *m, unsigned d)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/a/d%u", d);
-	effect(m, path, false, "");
+	mirror_effect(m, path, false, "");
 	for (unsigned k = 0; k < KIDS; k++)
 		kid_put(m, d, k);
-}
-
-static git_oid write_one(struct gs_mirror *m)
-{
-	git_oid id;
-	cr_assert_eq(gs_mirror_write(m, &id), 0);
-	return id;
 }
 
 /* The model written by a new mirror, whole. */
@@ -60,20 +44,12 @@ static git_oid fresh_tree(struct gs_repo *repo)
 {
 	struct gs_mirror f;
 	cr_assert_eq(gs_mirror_init(&f, repo, NULL), 0);
-	effect(&f, "/a", false, "");
+	mirror_effect(&f, "/a", false, "");
 	for (unsigned d = 0; d < DIRS; d++)
 		dir_put(&f, d);
-	git_oid id = write_one(&f);
+	git_oid id = mirror_write_one(&f);
 	gs_mirror_fini(&f);
 	return id;
-}
-
-static void expect_same(const git_oid *a, const git_oid *b, const char *what)
-{
-	char ha[GIT_OID_HEXSZ + 1], hb[GIT_OID_HEXSZ + 1];
-	cr_assert(git_oid_equal(a, b), "%s: incremental %s, whole %s", what,
-		  git_oid_tostr(ha, sizeof(ha), a),
-		  git_oid_tostr(hb, sizeof(hb), b));
 }
 
 /* A few children of every directory written again: evicted ones too. */
@@ -94,14 +70,14 @@ Test(fan_cache, evicted_and_trimmed_caches_write_and_read_back_whole)
 	cr_assert_eq(gs_repo_open(&repo, fx.store, false), 0);
 	cr_assert_eq(gs_mirror_init(&m, &repo, NULL), 0);
 	memset(val, 0, sizeof(val));
-	effect(&m, "/a", false, "");
+	mirror_effect(&m, "/a", false, "");
 	dir_put(&m, 0);
-	write_one(&m);
+	mirror_write_one(&m);
 	size_t one = m.wbytes; /* one fanned directory's cache */
 	cr_assert_gt(one, 0);
 	for (unsigned d = 1; d < DIRS; d++) {
 		dir_put(&m, d);
-		write_one(&m);
+		mirror_write_one(&m);
 	}
 	/* /a's own (flat) cache is in wbytes too: less than DIRS caches */
 	cr_assert_lt(m.wbytes, (DIRS - 1) * one,
@@ -109,16 +85,16 @@ Test(fan_cache, evicted_and_trimmed_caches_write_and_read_back_whole)
 		     m.wbytes, DIRS, one);
 	for (unsigned r = 1; r <= 3; r++) {
 		touch_all(&m, r);
-		git_oid a = write_one(&m), b = fresh_tree(&repo);
-		expect_same(&a, &b, "after eviction");
+		git_oid a = mirror_write_one(&m), b = fresh_tree(&repo);
+		expect_same_tree(&a, &b, "after eviction");
 	}
 	/* every cache goes with the trim; the directories load from Git */
 	cr_assert_eq(gs_repo_dump(&repo), 0);
 	cr_assert_gt(gs_mirror_trim(&m, 0, 0), 0);
 	cr_assert_eq(m.wbytes, 0, "%zu bytes left after the trim", m.wbytes);
 	touch_all(&m, 4);
-	git_oid a = write_one(&m), b = fresh_tree(&repo);
-	expect_same(&a, &b, "after a trim");
+	git_oid a = mirror_write_one(&m), b = fresh_tree(&repo);
+	expect_same_tree(&a, &b, "after a trim");
 	struct gs_mirror w;
 	cr_assert_eq(gs_mirror_init(&w, &repo, &a), 0);
 	struct walk_dump x = { 0 }, y = { 0 };
@@ -134,10 +110,10 @@ Test(fan_cache, evicted_and_trimmed_caches_write_and_read_back_whole)
 	gs_mirror_fini(&w);
 	/* written again, then removed whole: no cache is left counted */
 	touch_all(&m, 5);
-	write_one(&m);
+	mirror_write_one(&m);
 	cr_assert_gt(m.wbytes, 0);
-	effect(&m, "/a", true, NULL);
-	write_one(&m);
+	mirror_effect(&m, "/a", true, NULL);
+	mirror_write_one(&m);
 	cr_assert_eq(m.wbytes, 0, "%zu bytes left counted", m.wbytes);
 	gs_mirror_fini(&m);
 	gs_repo_close(&repo);
@@ -157,30 +133,30 @@ Test(fan_cache, shape_changes_give_back_what_they_counted)
 	char path[64];
 	cr_assert_eq(gs_repo_open(&repo, fx.store, false), 0);
 	cr_assert_eq(gs_mirror_init(&m, &repo, NULL), 0);
-	effect(&m, "/d", false, "");
+	mirror_effect(&m, "/d", false, "");
 	unsigned n = 0;
 	for (unsigned s = 0; s < sizeof(width) / sizeof(*width); s++) {
 		for (; n < width[s]; n++) {
 			snprintf(path, sizeof(path), "/d/k%u", n);
-			effect(&m, path, false, "v");
+			mirror_effect(&m, path, false, "v");
 		}
 		for (; n > width[s]; n--) {
 			snprintf(path, sizeof(path), "/d/k%u", n - 1);
-			effect(&m, path, true, NULL);
+			mirror_effect(&m, path, true, NULL);
 		}
-		write_one(&m);
+		mirror_write_one(&m);
 		cr_assert_eq(m.wbytes > 0, n >= 32, "%u children: %zu bytes",
 			     n, m.wbytes);
 	}
 	/* and once more, removed whole while fanned */
 	for (; n < 4100; n++) {
 		snprintf(path, sizeof(path), "/d/k%u", n);
-		effect(&m, path, false, "v");
+		mirror_effect(&m, path, false, "v");
 	}
-	write_one(&m);
+	mirror_write_one(&m);
 	cr_assert_gt(m.wbytes, 0);
-	effect(&m, "/d", true, NULL);
-	write_one(&m);
+	mirror_effect(&m, "/d", true, NULL);
+	mirror_write_one(&m);
 	cr_assert_eq(m.wbytes, 0, "%zu bytes left counted", m.wbytes);
 	gs_mirror_fini(&m);
 	gs_repo_close(&repo);

@@ -120,15 +120,6 @@ static void mirrors_teardown(void)
 
 TestSuite(fan_mirror, .init = mirrors_setup, .fini = mirrors_teardown);
 
-static void effect(struct gs_mirror *m, const char *path, bool deleted,
-		   const char *value)
-{
-	struct xsw_perm p[1] = { { 0, XSW_PERM_NONE } };
-	struct store_effect e = { path, deleted, value,
-				  value ? (uint32_t)strlen(value) : 0, p, 1 };
-	cr_assert_eq(gs_mirror_apply(m, &e), 0, "%s", path);
-}
-
 /* On inc (and whole, when both) and in the model. */
 static void kid_write(unsigned i, const char *value, bool both)
 {
@@ -141,9 +132,9 @@ static void kid_write(unsigned i, const char *value, bool both)
 	}
 	snprintf(kids[i].value, sizeof(kids[i].value), "%s", value);
 	snprintf(path, sizeof(path), "/d/%s", kids[i].name);
-	effect(&inc, path, false, value);
+	mirror_effect(&inc, path, false, value);
 	if (both)
-		effect(&whole, path, false, value);
+		mirror_effect(&whole, path, false, value);
 }
 
 static void kid_sub(unsigned i, const char *value, bool both)
@@ -151,9 +142,9 @@ static void kid_sub(unsigned i, const char *value, bool both)
 	char path[64];
 	snprintf(kids[i].sub, sizeof(kids[i].sub), "%s", value);
 	snprintf(path, sizeof(path), "/d/%s/s", kids[i].name);
-	effect(&inc, path, false, value);
+	mirror_effect(&inc, path, false, value);
 	if (both)
-		effect(&whole, path, false, value);
+		mirror_effect(&whole, path, false, value);
 }
 
 static void kid_rm(unsigned i, bool both)
@@ -161,9 +152,9 @@ static void kid_rm(unsigned i, bool both)
 	char path[64];
 	kids[i].alive = false;
 	snprintf(path, sizeof(path), "/d/%s", kids[i].name);
-	effect(&inc, path, true, NULL);
+	mirror_effect(&inc, path, true, NULL);
 	if (both)
-		effect(&whole, path, true, NULL);
+		mirror_effect(&whole, path, true, NULL);
 }
 
 static unsigned kids_add(unsigned n, bool both)
@@ -177,13 +168,6 @@ static unsigned kids_add(unsigned n, bool both)
 	return nkids;
 }
 
-static git_oid write_one(struct gs_mirror *m)
-{
-	git_oid id;
-	cr_assert_eq(gs_mirror_write(m, &id), 0);
-	return id;
-}
-
 /* The model written from scratch by a new mirror: its root tree id. */
 static git_oid fresh_tree(void)
 {
@@ -191,7 +175,7 @@ static git_oid fresh_tree(void)
 	char path[64];
 	cr_assert_eq(gs_mirror_init(&f, &repo, NULL), 0);
 	static unsigned lastpos[MAXC]; /* each kid's latest creation */
-	effect(&f, "/d", false, dval);
+	mirror_effect(&f, "/d", false, dval);
 	for (unsigned j = 0; j < ncreated; j++)
 		lastpos[created[j]] = j;
 	for (unsigned j = 0; j < ncreated; j++) {
@@ -199,23 +183,15 @@ static git_oid fresh_tree(void)
 		if (!k->alive || lastpos[created[j]] != j)
 			continue;
 		snprintf(path, sizeof(path), "/d/%s", k->name);
-		effect(&f, path, false, k->value);
+		mirror_effect(&f, path, false, k->value);
 		if (k->sub[0]) {
 			snprintf(path, sizeof(path), "/d/%s/s", k->name);
-			effect(&f, path, false, k->sub);
+			mirror_effect(&f, path, false, k->sub);
 		}
 	}
-	git_oid id = write_one(&f);
+	git_oid id = mirror_write_one(&f);
 	gs_mirror_fini(&f);
 	return id;
-}
-
-static void expect_same(const git_oid *a, const git_oid *b, const char *what)
-{
-	char ha[GIT_OID_HEXSZ + 1], hb[GIT_OID_HEXSZ + 1];
-	cr_assert(git_oid_equal(a, b), "%s: incremental %s, whole %s", what,
-		  git_oid_tostr(ha, sizeof(ha), a),
-		  git_oid_tostr(hb, sizeof(hb), b));
 }
 
 /* Lines of `git ls-tree` of <tree>:<path> (objects must be on disk). */
@@ -248,10 +224,10 @@ static unsigned buckets_in(const char *s)
 
 Test(fan_mirror, incremental_writes_give_the_trees_of_a_whole_rewrite)
 {
-	effect(&inc, "/d", false, "");
+	mirror_effect(&inc, "/d", false, "");
 	kids_add(300, false);
-	git_oid a = write_one(&inc), b = fresh_tree();
-	expect_same(&a, &b, "fill");
+	git_oid a = mirror_write_one(&inc), b = fresh_tree();
+	expect_same_tree(&a, &b, "fill");
 	unsigned seed = 99;
 	char val[24];
 	for (unsigned round = 0; round < 60; round++) {
@@ -280,16 +256,16 @@ Test(fan_mirror, incremental_writes_give_the_trees_of_a_whole_rewrite)
 		}
 		if (round % 7 == 3) { /* the top's own value */
 			snprintf(dval, sizeof(dval), "%s", val);
-			effect(&inc, "/d", false, val);
+			mirror_effect(&inc, "/d", false, val);
 		}
-		a = write_one(&inc);
+		a = mirror_write_one(&inc);
 		if (round % 10 == 9) {
 			b = fresh_tree();
-			expect_same(&a, &b, "round");
+			expect_same_tree(&a, &b, "round");
 		}
 	}
 	b = fresh_tree();
-	expect_same(&a, &b, "end");
+	expect_same_tree(&a, &b, "end");
 	char *o = ls_tree(&a, "d");
 	cr_assert_eq(buckets_in(o), GS_FAN_WAYS, "%s", o);
 	free(o);
@@ -299,22 +275,22 @@ Test(fan_mirror, incremental_writes_give_the_trees_of_a_whole_rewrite)
 
 Test(fan_mirror, crossing_the_threshold_changes_shape_both_ways)
 {
-	effect(&inc, "/d", false, "top");
+	mirror_effect(&inc, "/d", false, "top");
 	kids_add(GS_FAN_MIN - 1, false);
-	git_oid a = write_one(&inc), b;
+	git_oid a = mirror_write_one(&inc), b;
 	char *o = ls_tree(&a, "d");
 	cr_assert_eq(buckets_in(o), 0);
 	cr_assert_eq(count_lines(o), GS_FAN_MIN - 1 + 3); /* + dot entries */
 	free(o);
 	kids_add(1, false);
-	a = write_one(&inc);
+	a = mirror_write_one(&inc);
 	o = ls_tree(&a, "d");
 	cr_assert_eq(buckets_in(o), GS_FAN_WAYS);
 	cr_assert_eq(count_lines(o), GS_FAN_WAYS + 3);
 	free(o);
 	/* a child's value written in the fanned shape */
 	kid_write(5, "five", false);
-	a = write_one(&inc);
+	a = mirror_write_one(&inc);
 	char path[64], bp[16];
 	bucket_path(kids[5].name, 1, bp);
 	snprintf(path, sizeof(path), "d/%s%s", bp, kids[5].name);
@@ -322,7 +298,7 @@ Test(fan_mirror, crossing_the_threshold_changes_shape_both_ways)
 	cr_assert_str_eq(o, ".perms\n.value\n");
 	free(o);
 	kid_rm(0, false);
-	a = write_one(&inc);
+	a = mirror_write_one(&inc);
 	o = ls_tree(&a, "d");
 	cr_assert_eq(buckets_in(o), 0);
 	cr_assert_eq(count_lines(o), GS_FAN_MIN - 1 + 3);
@@ -330,18 +306,18 @@ Test(fan_mirror, crossing_the_threshold_changes_shape_both_ways)
 	b = fresh_tree(); /* with /d = "" */
 	cr_assert(!git_oid_equal(&a, &b), "the top's value must count");
 	kid_write(1, "one", false);
-	effect(&inc, "/d", false, "");
-	a = write_one(&inc);
+	mirror_effect(&inc, "/d", false, "");
+	a = mirror_write_one(&inc);
 	b = fresh_tree();
-	expect_same(&a, &b, "flat again");
+	expect_same_tree(&a, &b, "flat again");
 	git_fsck_clean(&fx, NULL);
 }
 
 Test(fan_mirror, very_wide_directory_has_two_levels)
 {
-	effect(&inc, "/d", false, "");
+	mirror_effect(&inc, "/d", false, "");
 	kids_add(GS_FAN_DEEP, false);
-	git_oid a = write_one(&inc), b;
+	git_oid a = mirror_write_one(&inc), b;
 	char *o = ls_tree(&a, "d");
 	cr_assert_eq(buckets_in(o), GS_FAN_WAYS);
 	cr_assert_eq(count_lines(o), GS_FAN_WAYS + 3);
@@ -359,39 +335,39 @@ Test(fan_mirror, very_wide_directory_has_two_levels)
 	for (unsigned w = 0; w < 300; w++) {
 		snprintf(val, sizeof(val), "x%u", w);
 		kid_write((w * 2654435761u) % GS_FAN_DEEP, val, false);
-		write_one(&inc);
+		mirror_write_one(&inc);
 	}
-	a = write_one(&inc);
+	a = mirror_write_one(&inc);
 	b = fresh_tree();
-	expect_same(&a, &b, "after many writes");
+	expect_same_tree(&a, &b, "after many writes");
 	kid_sub(17, "deep", false);
 	kid_write(4000, "w", false);
-	a = write_one(&inc);
+	a = mirror_write_one(&inc);
 	snprintf(path, sizeof(path), "d/%s%s/s", bp, kids[17].name);
 	o = ls_tree(&a, path);
 	cr_assert_str_eq(o, ".perms\n.value\n");
 	free(o);
 	b = fresh_tree();
-	expect_same(&a, &b, "two levels");
+	expect_same_tree(&a, &b, "two levels");
 	/* one child fewer: one level again */
 	kid_rm(3, false);
-	a = write_one(&inc);
+	a = mirror_write_one(&inc);
 	snprintf(path, sizeof(path), "d/%.2s", bp);
 	o = ls_tree(&a, path);
 	cr_assert_eq(buckets_in(o), 0);
 	free(o);
 	b = fresh_tree();
-	expect_same(&a, &b, "one level");
+	expect_same_tree(&a, &b, "one level");
 	git_fsck_clean(&fx, NULL);
 }
 
 Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
 {
-	effect(&inc, "/d", false, "");
-	effect(&whole, "/d", false, "");
+	mirror_effect(&inc, "/d", false, "");
+	mirror_effect(&whole, "/d", false, "");
 	kids_add(600, true);
-	git_oid a = write_one(&inc), b = write_one(&whole);
-	expect_same(&a, &b, "fill");
+	git_oid a = mirror_write_one(&inc), b = mirror_write_one(&whole);
+	expect_same_tree(&a, &b, "fill");
 	unsigned seed = 7;
 	char val[24];
 	for (unsigned round = 0; round < 12; round++) {
@@ -410,9 +386,9 @@ Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
 			else if (kids[i].alive)
 				kid_sub(i, val, true);
 		}
-		a = write_one(&inc);
-		b = write_one(&whole);
-		expect_same(&a, &b, "after a trim");
+		a = mirror_write_one(&inc);
+		b = mirror_write_one(&whole);
+		expect_same_tree(&a, &b, "after a trim");
 	}
 	/* creation order survives the reloads: the walks agree */
 	cr_assert_eq(gs_repo_dump(&repo), 0);
@@ -440,7 +416,7 @@ Test(fan_mirror, dropped_wide_directory_reloads_from_buckets)
 	free(x.s);
 	free(y.s);
 	b = fresh_tree();
-	expect_same(&a, &b, "whole rewrite");
+	expect_same_tree(&a, &b, "whole rewrite");
 	char *o = ls_tree(&a, "d");
 	cr_assert_eq(buckets_in(o), GS_FAN_WAYS, "%s", o);
 	free(o);
@@ -510,9 +486,9 @@ static bool is_top(const git_tree *t)
  */
 Test(fan_mirror, buckets_stay_deltas_across_pack_flushes)
 {
-	effect(&inc, "/d", false, "");
+	mirror_effect(&inc, "/d", false, "");
 	kids_add(300, false);
-	write_one(&inc);
+	mirror_write_one(&inc);
 	static const unsigned hot[] = { 1, 50, 100, 200 };
 	char val[801];
 	unsigned seed = 5;
@@ -525,8 +501,8 @@ Test(fan_mirror, buckets_stay_deltas_across_pack_flushes)
 		val[sizeof(val) - 1] = '\0';
 		char path[64]; /* not in the model: its values are short */
 		snprintf(path, sizeof(path), "/d/%s", kids[hot[w % 4]].name);
-		effect(&inc, path, false, val);
-		write_one(&inc);
+		mirror_effect(&inc, path, false, val);
+		mirror_write_one(&inc);
 	}
 	cr_assert_gt(gs_repo_pack_bytes(&repo), 16 * GS_PACK_STAGE);
 	cr_assert_eq(gs_repo_dump(&repo), 0);
@@ -646,9 +622,9 @@ Test(fan_mirror, failed_bucket_read_leaves_no_half_loaded_directory)
 	snprintf(k->value, sizeof(k->value), "v");
 	k->alive = true;
 	created[ncreated++] = nkids++;
-	git_oid a = write_one(&m), want = fresh_tree();
+	git_oid a = mirror_write_one(&m), want = fresh_tree();
 	gs_mirror_fini(&m);
-	expect_same(&a, &want, "after the retried load");
+	expect_same_tree(&a, &want, "after the retried load");
 }
 
 /*
@@ -688,17 +664,17 @@ Test(fan_mirror, shape_changes_within_one_write_match_a_whole_rewrite)
 	nkids = 4300;
 	for (unsigned i = 0; i < nkids; i++)
 		odd_name(i, kids[i].name, sizeof(kids[i].name));
-	effect(&inc, "/d", false, "");
+	mirror_effect(&inc, "/d", false, "");
 	unsigned seed = 11, alive = 0;
 	char val[24];
 	for (unsigned r = 0; r < sizeof(target) / sizeof(*target); r++) {
 		if (r == 9) { /* the directory goes, and comes back */
-			effect(&inc, "/d", true, NULL);
+			mirror_effect(&inc, "/d", true, NULL);
 			for (unsigned i = 0; i < nkids; i++)
 				kids[i].alive = false;
 			alive = 0;
 			snprintf(dval, sizeof(dval), "again");
-			effect(&inc, "/d", false, dval);
+			mirror_effect(&inc, "/d", false, dval);
 		}
 		/* churn first: the set changes even where the count does not */
 		for (unsigned j = 0; j < 40 && alive > 40; j++) {
@@ -720,11 +696,11 @@ Test(fan_mirror, shape_changes_within_one_write_match_a_whole_rewrite)
 			else
 				kid_write(i, val, false);
 		}
-		git_oid a = write_one(&inc), b = fresh_tree();
+		git_oid a = mirror_write_one(&inc), b = fresh_tree();
 		char what[32];
 		snprintf(what, sizeof(what), "round %u (%u children)", r,
 			 alive);
-		expect_same(&a, &b, what);
+		expect_same_tree(&a, &b, what);
 		if (r % 3 == 2) {
 			cr_assert_eq(gs_repo_dump(&repo), 0);
 			gs_mirror_trim(&inc, 0, 0);
