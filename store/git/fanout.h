@@ -30,6 +30,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Children from which a directory is fanned out (depth 1). */
 #define GS_FAN_MIN 256u
@@ -72,6 +73,23 @@ static inline void gs_fan_bucket_name(unsigned d, char out[3])
 	out[0] = '.';
 	out[1] = "0123456789abcdef"[d & 15];
 	out[2] = '\0';
+}
+
+/*
+ * Git's order of two tree entries' names, both entries trees (a tree
+ * compares as "name/"): the order of a directory's children in its tree,
+ * which the readers restore after gathering them from buckets.
+ */
+static inline int gs_fan_name_cmp(const char *x, size_t xl, const char *y,
+				  size_t yl)
+{
+	size_t n = xl < yl ? xl : yl;
+	int c = memcmp(x, y, n);
+	if (c)
+		return c;
+	unsigned cx = xl > n ? (unsigned char)x[n] : '/';
+	unsigned cy = yl > n ? (unsigned char)y[n] : '/';
+	return (int)cx - (int)cy;
 }
 
 #endif

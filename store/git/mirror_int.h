@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fanout.h"
 #include "mirror.h"
 
 /*
@@ -164,20 +165,11 @@ int gs_mirror_fan_write(struct gs_mirror *m, struct gs_mnode *n);
 size_t gs_mirror_fan_bytes(const struct gs_mfan *f);
 void gs_mirror_fan_free(struct gs_mfan *f);
 
-/*
- * Git's order of two children (trees: names compared as if they ended in
- * '/').
- */
+/* Git's order of two children (fanout.h gs_fan_name_cmp()). */
 static inline int gs_mnode_git_cmp(const struct gs_mnode *x,
 				   const struct gs_mnode *y)
 {
-	size_t n = x->namelen < y->namelen ? x->namelen : y->namelen;
-	int c = memcmp(x->name, y->name, n);
-	if (c)
-		return c;
-	unsigned cx = x->namelen > n ? (unsigned char)x->name[n] : '/';
-	unsigned cy = y->namelen > n ? (unsigned char)y->name[n] : '/';
-	return (int)cx - (int)cy;
+	return gs_fan_name_cmp(x->name, x->namelen, y->name, y->namelen);
 }
 
 #endif

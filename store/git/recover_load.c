@@ -235,17 +235,11 @@ static int by_name(const void *a, const void *b)
 	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Git's order of tree entries (a tree's name compares as "name/"). */
+/* Git's order of tree entries (fanout.h gs_fan_name_cmp()). */
 static int by_git_order(const void *a, const void *b)
 {
 	const struct child *x = a, *y = b;
-	size_t l = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->name, y->name, l);
-	if (c || x->len == y->len)
-		return c;
-	unsigned char cx = l < x->len ? (unsigned char)x->name[l] : '/';
-	unsigned char cy = l < y->len ? (unsigned char)y->name[l] : '/';
-	return (int)cx - (int)cy;
+	return gs_fan_name_cmp(x->name, x->len, y->name, y->len);
 }
 
 /* The next entry of a raw tree at *d: 0, 1 past the end, or -EIO. */

@@ -105,16 +105,13 @@ static void order_kids(struct snode *n, const char *order, size_t len)
 	}
 }
 
-/* Git's order of tree names (a tree compares as "name/"). */
+/* Git's order of tree names (fanout.h gs_fan_name_cmp()). */
 static int by_git_order(const void *a, const void *b)
 {
-	const char *x = (*(struct snode *const *)a)->name;
-	const char *y = (*(struct snode *const *)b)->name;
-	while (*x && *x == *y)
-		x++, y++;
-	unsigned char cx = *x ? (unsigned char)*x : '/';
-	unsigned char cy = *y ? (unsigned char)*y : '/';
-	return (int)cx - (int)cy;
+	const struct snode *x = *(struct snode *const *)a;
+	const struct snode *y = *(struct snode *const *)b;
+	return gs_fan_name_cmp(x->name, strlen(x->name), y->name,
+			       strlen(y->name));
 }
 
 /* A child of n from a tree entry. */
