@@ -386,6 +386,7 @@ void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out)
 	out->packs = gs->packs;
 	out->journal_bytes = gs->journal_bytes;
 	out->flushes = gs->flushes;
+	out->writer_handovers = gs->handovers;
 	out->journal_error = gs->journal_error;
 	out->writer_error = gs->writer_error;
 	pthread_mutex_unlock(&gs->lock);

@@ -158,6 +158,7 @@ struct gitstore_stats {
 	uint64_t packs;          /* packs written by this process */
 	uint64_t journal_bytes;  /* bytes written to the journal */
 	uint64_t flushes;
+	uint64_t writer_handovers; /* writer threads replaced at rest */
 	int journal_error;       /* last flush error, 0 when healthy */
 	int writer_error;        /* last Git writer error, 0 when healthy */
 	char boot_id[40];

@@ -169,6 +169,71 @@ Test(store, records_reach_git_without_sync)
 	store_free(st);
 }
 
+static unsigned thread_count(void)
+{
+	unsigned n = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %u", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Waits (up to 10 s) until every flushed record is in Git and the writer
+ * handed over to a new thread at least want times. */
+static void wait_rest(struct gitstore *gs, uint64_t want)
+{
+	struct gitstore_stats s;
+	gitstore_get_stats(gs, &s);
+	for (int t = 0; t < 1000 && (s.git_seq < s.flushed_seq ||
+				     s.writer_handovers < want); t++) {
+		usleep(10000);
+		gitstore_get_stats(gs, &s);
+	}
+	cr_assert_eq(s.git_seq, s.flushed_seq);
+	cr_assert_geq(s.writer_handovers, want, "%llu hand-overs",
+		      (unsigned long long)s.writer_handovers);
+}
+
+/*
+ * At rest the writer thread ends and a new one carries on (writer.c,
+ * writer_hand_over): the old one is joined, no thread is left behind,
+ * and the new one commits what comes next; closing joins the newest.
+ */
+Test(store, writer_thread_handed_over_at_rest_keeps_committing)
+{
+	struct store *st, *st2;
+	unsigned seed = 77;
+	struct gitstore *gs = open_into(&st, 20);
+	random_ops(st, &seed, 50);
+	cr_assert_eq(gitstore_flush(gs), 0);
+	wait_rest(gs, 1);
+	unsigned threads = thread_count();
+	for (int round = 2; round <= 3; round++) {
+		random_ops(st, &seed, 50);
+		cr_assert_eq(gitstore_flush(gs), 0);
+		wait_rest(gs, (uint64_t)round);
+		/* the thread it replaced is joined right after starting */
+		for (int t = 0; t < 100 && thread_count() != threads; t++)
+			usleep(10000);
+		cr_assert_eq(thread_count(), threads);
+	}
+	char *before = tree_text(st);
+	cr_assert_eq(gitstore_close(gs), 0);
+	gs = open_into(&st2, 20);
+	char *after = tree_text(st2);
+	cr_assert_str_eq(after, before);
+	cr_assert_eq(gitstore_close(gs), 0);
+	store_free(st);
+	store_free(st2);
+	free(before);
+	free(after);
+	git_fsck_clean(&fx, NULL);
+}
+
 Test(store, wide_directory_recovers_in_creation_order)
 {
 	struct store *st, *st2;
