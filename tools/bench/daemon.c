@@ -347,6 +347,39 @@ static double task_cpu(const char *dir)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+double bench_daemon_cpu(const struct bench_daemon *d)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d", (int)d->pid);
+	if (access(dir, F_OK))
+		return -errno;
+	return task_cpu(dir); /* the process: its ended threads included */
+}
+
+double bench_daemon_writer_cpu(const struct bench_daemon *d, const char *name)
+{
+	double all = bench_daemon_cpu(d), others = 0, named;
+	char path[64], dir[320];
+	struct dirent *e;
+	DIR *td;
+
+	if (all < 0)
+		return all;
+	named = bench_daemon_thread_cpu(d, name);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)d->pid);
+	if (!(td = opendir(path)))
+		return -errno;
+	while ((e = readdir(td)))
+		if (e->d_name[0] != '.') {
+			snprintf(dir, sizeof(dir), "%s/%s", path, e->d_name);
+			others += task_cpu(dir);
+		}
+	closedir(td);
+	others -= named;
+	return all - others;
+}
+
 double bench_daemon_thread_cpu(const struct bench_daemon *d, const char *name)
 {
 	char path[64], dir[320], comm[64];

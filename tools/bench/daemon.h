@@ -62,6 +62,16 @@ int bench_daemon_rss_map(const struct bench_daemon *d, FILE *out);
  * negative errno when the daemon cannot be read.
  */
 double bench_daemon_thread_cpu(const struct bench_daemon *d, const char *name);
+/* The same for the whole process, its ended threads included. */
+double bench_daemon_cpu(const struct bench_daemon *d);
+/*
+ * CPU seconds of the threads named name, ended ones included: the
+ * process's total less its other live threads. Our writer thread hands
+ * over to a new one at rest (store/git/writer.c), so the live thread
+ * alone would lose the time of those before it. Ended threads of other
+ * names (recovery's, at start) count too: compare two readings.
+ */
+double bench_daemon_writer_cpu(const struct bench_daemon *d, const char *name);
 /* Prints the last lines of the daemon's log to stderr. */
 void bench_daemon_log_tail(const struct bench_daemon *d);
 

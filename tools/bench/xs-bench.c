@@ -156,12 +156,12 @@ static int start(const struct cfg *c, struct bench_daemon *d,
  */
 static double writer_cpu_settled(const struct bench_daemon *d)
 {
-	double last = bench_daemon_thread_cpu(d, WRITER_THREAD), now;
+	double last = bench_daemon_writer_cpu(d, WRITER_THREAD), now;
 	int still = 0;
 
 	for (int i = 0; i < 240 && still < 6 && last >= 0; i++) {
 		usleep(250000);
-		now = bench_daemon_thread_cpu(d, WRITER_THREAD);
+		now = bench_daemon_writer_cpu(d, WRITER_THREAD);
 		still = now == last ? still + 1 : 0;
 		last = now;
 	}
@@ -178,14 +178,14 @@ static double run_pipe_row(const struct cfg *c, const struct bench_daemon *d,
 {
 	bool ours = d->kind == BENCH_OURS;
 	double w0 = ours ? writer_cpu_settled(d) : -1, w1;
-	double m0 = ours ? bench_daemon_thread_cpu(d, NULL) : -1, m1;
+	double m0 = ours ? bench_daemon_cpu(d) : -1, m1;
 	uint64_t writes = 0;
 	double v = run_pipe(c, d->sock, wpct, keys, n, &writes);
 
 	if (!ours || v <= 0 || w0 < 0 || !writes)
 		return v;
 	w1 = writer_cpu_settled(d);
-	m1 = bench_daemon_thread_cpu(d, NULL);
+	m1 = bench_daemon_cpu(d);
 	if (w1 < 0 || m1 < 0)
 		return v;
 	fprintf(stderr, "           writer %.2f s, whole daemon %.2f s of CPU "
