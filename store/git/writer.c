@@ -458,12 +458,14 @@ static void *writer_main(void *arg);
  * after a burst they are scattered, each keeping a page resident that
  * malloc_trim() cannot give back (about 0.7 MiB measured after a 100k-node
  * fill). The new thread joins this one, then trims. Returns true when
- * this thread must end; false (no thread to be had) keeps it, and trims.
+ * this thread must end; false (stopping, failures being retried, or no
+ * thread to be had) keeps it, and trims.
  */
-static bool writer_hand_over(struct gitstore *gs)
+static bool writer_hand_over(struct gitstore *gs, bool failing)
 {
 	pthread_t next;
-	if (gs->stop || pthread_create(&next, NULL, writer_main, gs)) {
+	if (gs->stop || failing ||
+	    pthread_create(&next, NULL, writer_main, gs)) {
 		pthread_mutex_unlock(&gs->lock);
 		malloc_trim(0);
 		pthread_mutex_lock(&gs->lock);
@@ -528,7 +530,7 @@ static void *writer_main(void *arg)
 				writer_rest(gs);
 				pthread_mutex_lock(&gs->lock);
 				rested = true;
-				if (!backoff && writer_hand_over(gs)) {
+				if (writer_hand_over(gs, backoff != 0)) {
 					pthread_mutex_unlock(&gs->lock);
 					return NULL;
 				}
