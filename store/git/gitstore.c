@@ -33,7 +33,12 @@ int gs_fault_take(struct gitstore *gs, enum gitstore_fault point)
 {
 	if (!gs->fault_count[point])
 		return 0;
+	if (gs->fault_skip[point]) {
+		gs->fault_skip[point]--;
+		return 0;
+	}
 	gs->fault_count[point]--;
+	gs->faults_taken++;
 	return gs->fault_err[point];
 }
 
@@ -389,17 +394,42 @@ void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out)
 	out->writer_handovers = gs->handovers;
 	out->journal_error = gs->journal_error;
 	out->writer_error = gs->writer_error;
+	out->faults_taken = gs->faults_taken;
 	pthread_mutex_unlock(&gs->lock);
 	snprintf(out->boot_id, sizeof(out->boot_id), "%s", gs->boot);
+}
+
+/* The repo's test hook: the writer's pack asks the points inside it. */
+static int repo_fault(void *ctx, enum gs_repo_fault where)
+{
+	struct gitstore *gs = ctx;
+	pthread_mutex_lock(&gs->lock);
+	int e = gs_fault_take(gs, where == GS_REPO_FAULT_FILE
+				      ? GITSTORE_FAULT_PACK_FILE
+				      : GITSTORE_FAULT_PACK_ENTRY);
+	pthread_mutex_unlock(&gs->lock);
+	return e;
+}
+
+void gitstore_inject_fault_after(struct gitstore *gs,
+				 enum gitstore_fault point, int err,
+				 unsigned skip, unsigned count)
+{
+	if ((unsigned)point >= GITSTORE_FAULT_COUNT)
+		return;
+	/* installed on first use only: no lock per object otherwise */
+	if (point == GITSTORE_FAULT_PACK_FILE ||
+	    point == GITSTORE_FAULT_PACK_ENTRY)
+		gs_repo_set_fault(&gs->repo, repo_fault, gs);
+	pthread_mutex_lock(&gs->lock);
+	gs->fault_err[point] = err;
+	gs->fault_count[point] = count;
+	gs->fault_skip[point] = skip;
+	pthread_mutex_unlock(&gs->lock);
 }
 
 void gitstore_inject_fault(struct gitstore *gs, enum gitstore_fault point,
 			   int err, unsigned count)
 {
-	if ((unsigned)point >= GITSTORE_FAULT_COUNT)
-		return;
-	pthread_mutex_lock(&gs->lock);
-	gs->fault_err[point] = err;
-	gs->fault_count[point] = count;
-	pthread_mutex_unlock(&gs->lock);
+	gitstore_inject_fault_after(gs, point, err, 0, count);
 }

@@ -161,6 +161,7 @@ struct gitstore_stats {
 	uint64_t writer_handovers; /* writer threads replaced at rest */
 	int journal_error;       /* last flush error, 0 when healthy */
 	int writer_error;        /* last Git writer error, 0 when healthy */
+	uint64_t faults_taken;   /* injected failures that happened (tests) */
 	char boot_id[40];
 };
 void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out);
@@ -176,6 +177,15 @@ void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out);
  * writing only the batch's first record, as the kernel leaves a write()
  * that a kill -9 cut at a page boundary; KILL_AFTER_BATCH after the whole
  * write, before any reply leaves. For crash tests only.
+ *
+ * Two points act inside the writer's pack, where PACK_WRITE fails the
+ * publish before any byte of it is written: PACK_FILE fails a write of
+ * the pack's bytes to its file (each step of GS_PACK_STAGE bytes, which
+ * may come in the middle of a commit's objects, the header, the checksum,
+ * or a small pack written whole) after half of them reached it;
+ * PACK_ENTRY fails the addition of one object to the pack, which fails
+ * the commit being written there (in the middle of its trees), as a
+ * failed allocation would.
  */
 enum gitstore_fault {
 	GITSTORE_FAULT_JOURNAL_WRITE,
@@ -183,9 +193,15 @@ enum gitstore_fault {
 	GITSTORE_FAULT_PACK_WRITE,
 	GITSTORE_FAULT_KILL_MID_BATCH,
 	GITSTORE_FAULT_KILL_AFTER_BATCH,
+	GITSTORE_FAULT_PACK_FILE,
+	GITSTORE_FAULT_PACK_ENTRY,
 	GITSTORE_FAULT_COUNT,
 };
 void gitstore_inject_fault(struct gitstore *gs, enum gitstore_fault point,
 			   int err, unsigned count);
+/* The same, once skip operations at point have succeeded. */
+void gitstore_inject_fault_after(struct gitstore *gs,
+				 enum gitstore_fault point, int err,
+				 unsigned skip, unsigned count);
 
 #endif

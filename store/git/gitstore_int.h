@@ -72,6 +72,8 @@ struct gitstore {
 	uint64_t commits, packs, journal_bytes, flushes;
 	int fault_err[GITSTORE_FAULT_COUNT];
 	unsigned fault_count[GITSTORE_FAULT_COUNT];
+	unsigned fault_skip[GITSTORE_FAULT_COUNT]; /* to pass before those */
+	uint64_t faults_taken;
 	pthread_t thread; /* the newest writer thread (see writer_hand_over) */
 	pthread_t writer_prev; /* while handing_over: the one to join */
 	bool handing_over;

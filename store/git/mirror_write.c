@@ -327,8 +327,16 @@ static int node_patch(struct gs_mirror *m, struct gs_mnode *n)
 	int e;
 	while (n->dhead) {
 		struct gs_mnode *c = n->dhead;
-		if ((e = node_write(m, c)))
+		if ((e = node_write(m, c))) {
+			/*
+			 * The children before it are patched into last, which
+			 * no longer holds n->tree's bytes: a retry would find
+			 * their ids there, leave them out of the changed range
+			 * and write a delta that does not give the id hashed.
+			 */
+			gs_mirror_wide_free(m, n);
 			return e;
+		}
 		patch_id(w, c->toff, &c->tree, &lo, &hi);
 	}
 	patch_id(w, w->voff, &n->value, &lo, &hi);

@@ -178,6 +178,12 @@ void gs_repo_close(struct gs_repo *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void gs_repo_set_fault(struct gs_repo *r, gs_repo_fault_fn fn, void *ctx)
+{
+	r->fault_ctx = ctx;
+	__atomic_store_n(&r->fault, fn, __ATOMIC_RELEASE);
+}
+
 static size_t oid_slot(const git_oid *id, size_t mask)
 {
 	uint64_t h;
@@ -497,7 +503,8 @@ int gs_repo_add_entry(struct gs_repo *r, const git_oid *id, unsigned code,
 		      const void *data, size_t len, long base)
 {
 	int e;
-	if ((e = ents_reserve(r)))
+	if ((e = gs_repo_fault_at(r, GS_REPO_FAULT_ENTRY)) ||
+	    (e = ents_reserve(r)))
 		return e;
 	/* what the check for id reads: cache misses, overlapped with the
 	 * entry's copy and checksums */

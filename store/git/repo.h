@@ -30,6 +30,20 @@ struct gs_pack_entry {
 	uint32_t depth; /* delta chain length, 0 for a whole object */
 };
 
+/*
+ * Tests: where gs_repo.fault is asked for an error. FILE: before each
+ * write of the pack's bytes to its file (the staged steps, the header,
+ * the checksum, a small pack written in one go); its error comes after
+ * half the bytes reached the file, as a disk that fills up tears a
+ * write. ENTRY: before an object is added to the pack being built; its
+ * error fails that write, nothing added, as a failed allocation would.
+ */
+enum gs_repo_fault {
+	GS_REPO_FAULT_FILE,
+	GS_REPO_FAULT_ENTRY,
+};
+typedef int (*gs_repo_fault_fn)(void *ctx, enum gs_repo_fault where);
+
 struct gs_repo {
 	git_repository *repo;
 	git_odb *odb;
@@ -61,7 +75,25 @@ struct gs_repo {
 	void *zs;                  /* z_stream for large objects, reused:
 					      init costs more than an object */
 	struct gs_merge *merge;    /* owned; a pack merge under way, or NULL */
+	/*
+	 * Tests: returns 0 or the error to inject at where (NULL: none).
+	 * Set by another thread with gs_repo_set_fault(): read atomically.
+	 */
+	gs_repo_fault_fn fault;
+	void *fault_ctx;
 };
+
+/*
+ * Installs fn (ctx its argument) as r's fault hook; from any thread, once
+ * (a later call must pass the same fn and ctx).
+ */
+void gs_repo_set_fault(struct gs_repo *r, gs_repo_fault_fn fn, void *ctx);
+/* The hook's verdict at where: 0 when none is installed. */
+static inline int gs_repo_fault_at(struct gs_repo *r, enum gs_repo_fault where)
+{
+	gs_repo_fault_fn fn = __atomic_load_n(&r->fault, __ATOMIC_ACQUIRE);
+	return fn ? fn(r->fault_ctx, where) : 0;
+}
 
 /* Opens or creates (bare, HEAD -> refs/heads/main) the repo at dir. */
 int gs_repo_open(struct gs_repo *r, const char *dir, bool fsync);

@@ -54,6 +54,20 @@ static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
+/*
+ * pwrite_all() of the pack's bytes, through the test hook: an injected
+ * error leaves half of them written, as a disk filling up does.
+ */
+static int pack_pwrite(struct gs_repo *r, int fd, const void *buf, size_t len,
+		       uint64_t off)
+{
+	int e = gs_repo_fault_at(r, GS_REPO_FAULT_FILE);
+	if (!e)
+		return pwrite_all(fd, buf, len, off);
+	(void)pwrite_all(fd, buf, len / 2, off);
+	return e;
+}
+
 static int pack_file_open(struct gs_repo *r)
 {
 	size_t n = strlen(r->pack_dir) + sizeof("/tmp_pack_XXXXXX");
@@ -82,8 +96,8 @@ static int pack_flush(struct gs_repo *r)
 		return 0;
 	if (!r->pack_open && (e = pack_file_open(r)))
 		return e;
-	if ((e = pwrite_all(r->pack_fd, r->pack.data, r->pack.len,
-			    r->pack_flushed)))
+	if ((e = pack_pwrite(r, r->pack_fd, r->pack.data, r->pack.len,
+			     r->pack_flushed)))
 		return e;
 	r->pack_flushed += r->pack.len;
 	r->pack.len = 0;
@@ -121,15 +135,15 @@ void gs_pack_out_drop(struct gs_repo *r)
 	gs_buf_free(&r->pack);
 }
 
-static int write_new(const char *path, const void *a, size_t alen,
-		     const void *b, size_t blen, bool sync)
+static int write_new(struct gs_repo *r, const char *path, const void *a,
+		     size_t alen, const void *b, size_t blen, bool sync)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return -errno;
-	int e = pwrite_all(fd, a, alen, 0);
+	int e = pack_pwrite(r, fd, a, alen, 0);
 	if (!e)
-		e = pwrite_all(fd, b, blen, alen);
+		e = pack_pwrite(r, fd, b, blen, alen);
 	if (!e && sync && fsync(fd))
 		e = -errno;
 	if (close(fd) && !e)
@@ -152,7 +166,7 @@ static int pack_file_finish(struct gs_repo *r, unsigned char *sum)
 	if ((e = pack_flush(r)))
 		return e;
 	pack_header(r, h);
-	if ((e = pwrite_all(r->pack_fd, h, sizeof(h), 0)))
+	if ((e = pack_pwrite(r, r->pack_fd, h, sizeof(h), 0)))
 		return e;
 	if ((e = gs_buf_reserve(&r->pack, GS_PACK_STAGE)))
 		return e;
@@ -169,7 +183,7 @@ static int pack_file_finish(struct gs_repo *r, unsigned char *sum)
 		off += (uint64_t)got;
 	}
 	gs_sha1_final(&c, sum);
-	if ((e = pwrite_all(r->pack_fd, sum, 20, r->pack_flushed)))
+	if ((e = pack_pwrite(r, r->pack_fd, sum, 20, r->pack_flushed)))
 		return e;
 	if (r->fsync && fsync(r->pack_fd))
 		return -errno;
@@ -224,7 +238,7 @@ int gs_repo_dump_named(struct gs_repo *r,
 	if (file)
 		e = link(r->pack_tmp, pack) && errno != EEXIST ? -errno : 0;
 	else
-		e = write_new(pack, r->pack.data, r->pack.len, sum, 20,
+		e = write_new(r, pack, r->pack.data, r->pack.len, sum, 20,
 			      r->fsync);
 	if (!e && (e = gs_repo_index_write(r, sum)))
 		unlink(pack);
