@@ -2,6 +2,7 @@
  * checkpoint.c - the checkpoint pack (checkpoint.h), on its own thread.
  */
 #include "checkpoint.h"
+#include "ckpt_stale.h"
 #include "repo.h"
 
 #include <dirent.h>
@@ -20,6 +21,17 @@
 #define GROWTH_FACTOR 8u
 /* Objects between two looks at the stop flag. */
 #define STOP_CHECK 256u
+/*
+ * A new checkpoint is written once more than max(min_stale, 1/STALE_SHARE
+ * of the checkpoint's objects) of the head's objects lie outside it.
+ * Recovery reads the pack in order from one file, and each object outside
+ * it through libgit2 (a lookup across the newer packs, a random read from
+ * a cold cache): a sixteenth keeps those a small share of the load at any
+ * tree size, and GS_CHECKPOINT_STALE_DEFAULT keeps a few hundred hot keys
+ * (their blobs and the trees above them) from rewriting a 65k-object
+ * tree that did not change.
+ */
+#define STALE_SHARE 16u
 /* Searched before the ordinary packs (libgit2's own use 1 and 2). */
 #define CHECKPOINT_PRIORITY 10
 
@@ -262,6 +274,46 @@ static uint64_t bytes_since(const char *dir)
 	return sum;
 }
 
+static bool stop_asked(void *arg)
+{
+	return stopping(arg);
+}
+
+/*
+ * Whether the tree of commit moved far enough from the checkpoint pack
+ * for a new one: 1 yes (also without a usable checkpoint pack), 0 no, or
+ * an error. *stale: objects of the tree outside the pack, counted up to
+ * the limit and one past it.
+ */
+static int worth_rewriting(struct gs_checkpoint *c, const git_oid *commit,
+			   uint64_t *stale)
+{
+	struct gs_ckpt_read r;
+	char path[4300];
+	git_odb *odb;
+	git_oid tree;
+	*stale = 0;
+	if (gs_ckpt_read_open_index(&r, c->dir))
+		return 1;
+	uint64_t limit = r.n / STALE_SHARE;
+	if (limit < c->min_stale)
+		limit = c->min_stale;
+	/* the trees it descends into are not in the checkpoint pack anyway */
+	snprintf(path, sizeof(path), "%s/objects", c->dir);
+	int e = git_odb_open(&odb, path);
+	if (e) {
+		gs_ckpt_read_close(&r);
+		return gs_git_error(e, NULL, 0);
+	}
+	e = commit_tree(odb, commit, &tree);
+	if (!e)
+		e = gs_ckpt_stale_count(&r, odb, &tree, limit, stop_asked, c,
+					stale);
+	git_odb_free(odb);
+	gs_ckpt_read_close(&r);
+	return e ? e : *stale > limit;
+}
+
 static bool due(const struct gs_checkpoint *c)
 {
 	uint64_t need = c->last_size * GROWTH_FACTOR;
@@ -286,11 +338,21 @@ static void *checkpoint_main(void *arg)
 		c->since = 0;
 		c->want = false;
 		pthread_mutex_unlock(&c->lock);
-		uint64_t size = 0;
-		int e = build(c, &commit, &size);
+		uint64_t size = 0, stale = 0;
+		/* a failed count (not a stop) leaves the decision to build() */
+		int e = worth_rewriting(c, &commit, &stale);
+		if (e == -ECANCELED) {
+			pthread_mutex_lock(&c->lock);
+			break;
+		}
+		bool skip = e == 0;
+		e = skip ? 0 : build(c, &commit, &size);
 		pthread_mutex_lock(&c->lock);
 		c->err = e;
-		if (!e) {
+		c->stale = stale;
+		if (skip)
+			c->skipped++;
+		else if (!e) {
 			c->last_size = size;
 			c->done++;
 		}
@@ -300,13 +362,15 @@ static void *checkpoint_main(void *arg)
 }
 
 int gs_checkpoint_start(struct gs_checkpoint *c, const char *dir, bool fsync,
-			uint64_t min_bytes, const git_oid *head)
+			uint64_t min_bytes, uint64_t min_stale,
+			const git_oid *head)
 {
 	memset(c, 0, sizeof(*c));
 	if (!(c->dir = strdup(dir)))
 		return -ENOMEM;
 	c->fsync = fsync;
 	c->min_bytes = min_bytes ? min_bytes : GS_CHECKPOINT_BYTES_DEFAULT;
+	c->min_stale = min_stale ? min_stale : GS_CHECKPOINT_STALE_DEFAULT;
 	if (head) {
 		git_oid_cpy(&c->commit, head);
 		c->want = true;

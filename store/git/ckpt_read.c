@@ -10,9 +10,13 @@
 #include "packfile.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Mapped whole and read in order: the load touches nearly every page. */
 static int map_file(const char *path, const unsigned char **out, size_t *len)
@@ -56,27 +60,58 @@ static int check_idx(struct gs_ckpt_read *r)
 	return 0;
 }
 
-int gs_ckpt_read_open(struct gs_ckpt_read *r, const char *dir)
+/*
+ * A pack of len bytes (its header and checksum at least) starting with
+ * p[0..12): version 2, n objects.
+ */
+static bool pack_head_ok(const unsigned char *p, uint64_t len, uint32_t n)
+{
+	return len >= 32 && !memcmp(p, "PACK", 4) && gs_be32(p + 4) == 2 &&
+	       gs_be32(p + 8) == n;
+}
+
+/* whole: the pack mapped too; else only its header is read. */
+static int open_ckpt(struct gs_ckpt_read *r, const char *dir, bool whole)
 {
 	char names[2][64], path[4300];
 	memset(r, 0, sizeof(*r));
 	if (gs_checkpoint_names(dir, names) < 1)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/objects/pack/%s.idx", dir, names[0]);
-	int e = map_file(path, &r->idx, &r->idx_len);
-	if (!e) {
-		snprintf(path, sizeof(path), "%s/objects/pack/%s.pack", dir,
-			 names[0]);
-		e = map_file(path, &r->pack, &r->pack_len);
-	}
+	int e = whole ? map_file(path, &r->idx, &r->idx_len)
+		      : gs_packfile_map(path, 1, &r->idx, &r->idx_len);
 	if (!e)
 		e = check_idx(r);
-	if (!e && (r->pack_len < 32 || memcmp(r->pack, "PACK", 4) ||
-		   gs_be32(r->pack + 4) != 2 || gs_be32(r->pack + 8) != r->n))
-		e = -EIO;
+	snprintf(path, sizeof(path), "%s/objects/pack/%s.pack", dir, names[0]);
+	if (!e && whole) {
+		e = map_file(path, &r->pack, &r->pack_len);
+		if (!e && !pack_head_ok(r->pack, r->pack_len, r->n))
+			e = -EIO;
+	} else if (!e) {
+		unsigned char h[12];
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			e = -errno;
+		else if (fstat(fd, &st) || pread(fd, h, 12, 0) != 12 ||
+			 !pack_head_ok(h, (uint64_t)st.st_size, r->n))
+			e = -EIO;
+		if (fd >= 0)
+			close(fd);
+	}
 	if (e)
 		gs_ckpt_read_close(r);
 	return e == -EIO ? e : (e ? -ENOENT : 0);
+}
+
+int gs_ckpt_read_open(struct gs_ckpt_read *r, const char *dir)
+{
+	return open_ckpt(r, dir, true);
+}
+
+int gs_ckpt_read_open_index(struct gs_ckpt_read *r, const char *dir)
+{
+	return open_ckpt(r, dir, false);
 }
 
 /* The pack offset of id, or -ENOENT. */
@@ -105,6 +140,11 @@ static int64_t find(const struct gs_ckpt_read *r, const git_oid *id)
 			hi = mid;
 	}
 	return -ENOENT;
+}
+
+bool gs_ckpt_read_has(const struct gs_ckpt_read *r, const git_oid *id)
+{
+	return r->idx && find(r, id) >= 0;
 }
 
 int gs_ckpt_read_obj(const struct gs_ckpt_read *r, z_stream *z,

@@ -16,6 +16,7 @@
 #define GS_CKPT_READ_H
 
 #include <git2.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <zlib.h>
@@ -38,6 +39,15 @@ struct gs_ckpt_read {
  */
 int gs_ckpt_read_open(struct gs_ckpt_read *r, const char *dir);
 void gs_ckpt_read_close(struct gs_ckpt_read *r);
+
+/*
+ * The same with only the index mapped (the pack's header is checked):
+ * for gs_ckpt_read_has(), which is all the checkpoint thread asks.
+ */
+int gs_ckpt_read_open_index(struct gs_ckpt_read *r, const char *dir);
+
+/* Whether the checkpoint pack holds id (false when none is open). */
+bool gs_ckpt_read_has(const struct gs_ckpt_read *r, const git_oid *id);
 
 /*
  * Inflates object id into out (replacing its contents: out->len is the

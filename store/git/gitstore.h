@@ -50,9 +50,10 @@ struct gitstore_options {
 	/* Boot id file (NULL: /proc/sys/kernel/random/boot_id). */
 	const char *boot_id_path;
 	/*
-	 * Pack bytes written between two checkpoint packs at least (0: the
-	 * default, 64 MiB; GITSTORE_CHECKPOINT_OFF: none are written, an
-	 * existing one is still read; docs/STORE-FORMAT.md).
+	 * Pack bytes written between two checks for a checkpoint pack at
+	 * least (0: the default, 64 MiB; GITSTORE_CHECKPOINT_OFF: none are
+	 * written, an existing one is still read). A check writes one only
+	 * when the head tree moved away from the last (docs/STORE-FORMAT.md).
 	 */
 	uint64_t checkpoint_bytes;
 	/*

@@ -591,7 +591,7 @@ int gs_writer_start(struct gitstore *gs)
 	/* best effort: without it recovery reads the ordinary packs */
 	if (gs->opts.checkpoint_bytes != GITSTORE_CHECKPOINT_OFF)
 		gs_checkpoint_start(&gs->ckpt, gs->dir, gs->repo.fsync,
-				    gs->opts.checkpoint_bytes,
+				    gs->opts.checkpoint_bytes, 0,
 				    gs->has_head ? &gs->head : NULL);
 	return 0;
 }

@@ -238,7 +238,7 @@ void checkpoint_once(struct fixture *f)
 	struct gs_checkpoint c;
 	git_oid head;
 	main_commit(f, &head);
-	cr_assert_eq(gs_checkpoint_start(&c, f->store, false, 1, &head), 0);
+	cr_assert_eq(gs_checkpoint_start(&c, f->store, false, 1, 1, &head), 0);
 	uint64_t done = 0;
 	int err = 0;
 	for (int i = 0; i < 3000 && !done && !err; i++) {
