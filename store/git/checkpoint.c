@@ -134,16 +134,10 @@ static int walk_tree(struct walk *k, const git_oid *id)
 	const char *d = git_odb_object_data(o), *end = d + git_odb_object_size(o);
 	for (int pass = 0; pass < 2 && !e; pass++) {
 		for (const char *p = d; p < end && !e;) {
-			const char *sp = memchr(p, ' ', (size_t)(end - p));
-			const char *nul = sp ? memchr(sp, '\0', (size_t)(end - sp))
-					     : NULL;
-			if (!nul || end - nul < 1 + GIT_OID_RAWSZ) {
-				e = -EIO;
+			const git_oid *cid;
+			bool is_tree;
+			if ((e = gs_tree_entry_next(&p, end, &cid, &is_tree)))
 				break;
-			}
-			const git_oid *cid = (const git_oid *)(nul + 1);
-			bool is_tree = sp - p == 5 && !memcmp(p, "40000", 5);
-			p = nul + 1 + GIT_OID_RAWSZ;
 			if (is_tree != (pass == 1) ||
 			    gs_repo_obj_find(k->w, cid) >= 0)
 				continue; /* other pass, or written already */

@@ -34,15 +34,10 @@ static int count_tree(struct count *c, const git_oid *id)
 	const char *p = git_odb_object_data(o);
 	const char *end = p + git_odb_object_size(o);
 	while (p < end && !e && c->n <= c->limit) {
-		const char *sp = memchr(p, ' ', (size_t)(end - p));
-		const char *nul = sp ? memchr(sp, '\0', (size_t)(end - sp)) : NULL;
-		if (!nul || end - nul < 1 + GIT_OID_RAWSZ) {
-			e = -EIO;
+		const git_oid *cid;
+		bool is_tree;
+		if ((e = gs_tree_entry_next(&p, end, &cid, &is_tree)))
 			break;
-		}
-		const git_oid *cid = (const git_oid *)(nul + 1);
-		bool is_tree = sp - p == 5 && !memcmp(p, "40000", 5);
-		p = nul + 1 + GIT_OID_RAWSZ;
 		if (++c->tick % STOP_CHECK == 0 && c->stop && c->stop(c->arg))
 			e = -ECANCELED;
 		else if (gs_ckpt_read_has(c->r, cid))

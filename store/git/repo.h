@@ -13,10 +13,12 @@
 #ifndef GS_REPO_H
 #define GS_REPO_H
 
+#include <errno.h>
 #include <git2.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "record.h"
@@ -260,5 +262,23 @@ int gs_repo_tag(struct gs_repo *r, const char *name, const git_oid *commit);
 
 /* Maps the last libgit2 error to a negative errno and a message. */
 int gs_git_error(int code, char *msg, size_t len);
+
+/*
+ * Walks a raw tree object: the entry at *p (before end) gives its id (a
+ * pointer into the object) and whether it is a subtree, and *p moves to
+ * the next entry. 0, or -EIO when the entry is malformed.
+ */
+static inline int gs_tree_entry_next(const char **p, const char *end,
+				     const git_oid **id, bool *is_tree)
+{
+	const char *sp = memchr(*p, ' ', (size_t)(end - *p));
+	const char *nul = sp ? memchr(sp, '\0', (size_t)(end - sp)) : NULL;
+	if (!nul || end - nul < 1 + GIT_OID_RAWSZ)
+		return -EIO;
+	*id = (const git_oid *)(const void *)(nul + 1);
+	*is_tree = sp - *p == 5 && !memcmp(*p, "40000", 5);
+	*p = nul + 1 + GIT_OID_RAWSZ;
+	return 0;
+}
 
 #endif

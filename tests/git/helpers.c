@@ -300,3 +300,17 @@ void expect_same_tree(const git_oid *a, const git_oid *b, const char *what)
 		  git_oid_tostr(ha, sizeof(ha), a),
 		  git_oid_tostr(hb, sizeof(hb), b));
 }
+
+char *history_seqs(struct fixture *f)
+{
+	int st;
+	char *o = git_out(f, &st,
+			  "log --reverse '--format=%%(trailers:key=Xenstore-Seq,valueonly,separator=)%%x2c' main");
+	cr_assert_eq(st, 0, "%s", o);
+	char *w = o;
+	for (char *r = o; *r; r++)
+		if (*r != '\n')
+			*w++ = *r;
+	*w = '\0';
+	return o;
+}

@@ -75,6 +75,8 @@ void commit_rm(struct gitstore *gs, uint32_t domid, const char *path);
 /* Runs "git --git-dir=<store> <args>": its stdout (malloc'd) and status. */
 char *git_out(struct fixture *f, int *status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Xenstore-Seq of main's commits, oldest first, as "0,1,2," (malloc'd). */
+char *history_seqs(struct fixture *f);
 /* Asserts that `git fsck --strict --no-dangling` of the store is clean;
  * what (or NULL) names the moment in the failure message. */
 void git_fsck_clean(struct fixture *f, const char *what);

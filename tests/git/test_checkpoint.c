@@ -55,8 +55,12 @@ static void pack_path(char *out, size_t len, const char *name, const char *ext)
 	snprintf(out, len, "%s/objects/pack/%s.%s", fx.store, name, ext);
 }
 
-/* Every tree and blob of main's tree is in pack name alone. */
-static void assert_holds_head_tree(const char *name)
+/*
+ * Objects of main's tree (the root and every entry of every path) that
+ * pack name lacks, counted path by path with git and libgit2 alone;
+ * *total: how many were looked up.
+ */
+static uint64_t outside_by_path(const char *name, uint64_t *total)
 {
 	char idx[512];
 	git_odb *odb;
@@ -70,19 +74,29 @@ static void assert_holds_head_tree(const char *name)
 	cr_assert_eq(st, 0);
 	char *root = git_out(&fx, &st, "rev-parse main^{tree}");
 	cr_assert_eq(st, 0);
-	unsigned n = 0;
-	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n"), n++) {
-		git_oid id;
+	uint64_t n = 0;
+	git_oid id;
+	cr_assert_eq(git_oid_fromstrn(&id, root, GIT_OID_HEXSZ), 0);
+	n += !git_odb_exists(odb, &id);
+	*total = 1;
+	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n")) {
 		cr_assert_eq(git_oid_fromstrn(&id, l, GIT_OID_HEXSZ), 0);
-		cr_assert(git_odb_exists(odb, &id), "%s not in %s", l, name);
+		n += !git_odb_exists(odb, &id);
+		++*total;
 	}
-	git_oid rid;
-	cr_assert_eq(git_oid_fromstrn(&rid, root, GIT_OID_HEXSZ), 0);
-	cr_assert(git_odb_exists(odb, &rid));
-	cr_assert_gt(n, 40);
 	free(o);
 	free(root);
 	git_odb_free(odb);
+	return n;
+}
+
+/* Every tree and blob of main's tree is in pack name alone. */
+static void assert_holds_head_tree(const char *name)
+{
+	uint64_t total, n = outside_by_path(name, &total);
+	cr_assert_eq(n, 0, "%llu objects not in %s", (unsigned long long)n,
+		     name);
+	cr_assert_gt(total, 40);
 }
 
 Test(checkpoint, holds_the_whole_head_tree_and_git_reads_it)
@@ -312,38 +326,6 @@ static struct run run_thread(uint64_t min_bytes, uint64_t min_stale)
 	return r;
 }
 
-/*
- * Objects of main's tree (the root and every entry of every path) that
- * pack name lacks, counted path by path with git and libgit2 alone.
- */
-static uint64_t outside_by_path(const char *name)
-{
-	char idx[512];
-	git_odb *odb;
-	git_odb_backend *b;
-	int st;
-	pack_path(idx, sizeof(idx), name, "idx");
-	cr_assert_eq(git_odb_new(&odb), 0);
-	cr_assert_eq(git_odb_backend_one_pack(&b, idx), 0);
-	cr_assert_eq(git_odb_add_backend(odb, b, 1), 0);
-	char *o = git_out(&fx, &st, "ls-tree -r -t '--format=%%(objectname)' main");
-	cr_assert_eq(st, 0);
-	char *root = git_out(&fx, &st, "rev-parse main^{tree}");
-	cr_assert_eq(st, 0);
-	uint64_t n = 0;
-	git_oid id;
-	cr_assert_eq(git_oid_fromstrn(&id, root, GIT_OID_HEXSZ), 0);
-	n += !git_odb_exists(odb, &id);
-	for (char *l = strtok(o, "\n"); l; l = strtok(NULL, "\n")) {
-		cr_assert_eq(git_oid_fromstrn(&id, l, GIT_OID_HEXSZ), 0);
-		n += !git_odb_exists(odb, &id);
-	}
-	free(o);
-	free(root);
-	git_odb_free(odb);
-	return n;
-}
-
 /* The count the thread makes, on main's tree, with limit. */
 static int count_stale(uint64_t limit, uint64_t *n)
 {
@@ -421,7 +403,7 @@ Test(checkpoint, rewritten_once_the_head_moved_past_the_limit)
 	checkpoint_once(&fx);
 	cr_assert_eq(gs_checkpoint_names(fx.store, first), 1);
 	fill(150, 100, "v2"); /* 50 changed, 50 new */
-	uint64_t want = outside_by_path(first[0]);
+	uint64_t total, want = outside_by_path(first[0], &total);
 	cr_assert_gt(want, 100);
 	/* as many as the limit: near enough */
 	struct run r = run_thread(1, want);
@@ -438,7 +420,7 @@ Test(checkpoint, rewritten_once_the_head_moved_past_the_limit)
 	pack_path(path, sizeof(path), first[0], "idx");
 	cr_assert_neq(access(path, F_OK), 0, "old checkpoint kept");
 	assert_holds_head_tree(now[0]);
-	cr_assert_eq(outside_by_path(now[0]), 0);
+	assert_holds_head_tree(now[0]);
 	/* recovery reads through it, and agrees with libgit2 */
 	fill(300, 2, "v3");
 	struct node_list raw = { 0 }, lib = { 0 };
@@ -496,7 +478,7 @@ Test(checkpoint, shared_trees_hide_nothing_from_the_count)
 	cr_assert_eq(gitstore_flush(gs), 0);
 	cr_assert_eq(gitstore_sync(gs), 0);
 	cr_assert_eq(gitstore_close(gs), 0);
-	uint64_t want = outside_by_path(names[0]);
+	uint64_t total, want = outside_by_path(names[0], &total);
 	cr_assert_gt(want, 5);
 	cr_assert_eq(count_stale(1000, &n), 0);
 	cr_assert_eq(n, want);

@@ -118,15 +118,7 @@ static void stream(struct gitstore *gs, unsigned width, unsigned count)
 /* "0,1,2,...,last," : each seq once, in order (the boot commit is 0). */
 static void expect_history(uint64_t last)
 {
-	int st;
-	char *o = git_out(&fx, &st,
-			  "log --reverse '--format=%%(trailers:key=Xenstore-Seq,valueonly,separator=)%%x2c' main");
-	cr_assert_eq(st, 0, "%s", o);
-	char *w = o;
-	for (char *r = o; *r; r++)
-		if (*r != '\n')
-			*w++ = *r;
-	*w = '\0';
+	char *o = history_seqs(&fx);
 	size_t cap = 24 * (last + 2), len = 0;
 	char *want = malloc(cap);
 	cr_assert_not_null(want);

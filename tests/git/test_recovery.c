@@ -14,20 +14,6 @@
 
 FIXTURE_SUITE(recovery, TEST_BOOT_A);
 
-/* Seqs of main's commits, oldest first, "0,1,2,". */
-static char *history(void)
-{
-	int st;
-	char *o = git_out(&fx, &st,
-			  "log --reverse '--format=%%(trailers:key=Xenstore-Seq,valueonly,separator=)%%x2c' main");
-	cr_assert_eq(st, 0, "%s", o);
-	char *w = o;
-	for (char *r = o; *r; r++)
-		if (*r != '\n')
-			*w++ = *r;
-	*w = '\0';
-	return o;
-}
 
 static void three_then_crash(void)
 {
@@ -52,7 +38,7 @@ Test(recovery, acknowledged_records_survive_kill9)
 	cr_assert_eq(seq, 3);
 	cr_assert_str_eq(nodes_find(&l, "/c")->value, "3");
 	cr_assert_eq(gitstore_close(gs), 0);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,3,");
 	free(h);
 	git_fsck_clean(&fx, NULL);
@@ -78,7 +64,7 @@ Test(recovery, torn_tail_is_discarded)
 	/* numbering continues after the last good record */
 	commit_write(gs, 0, "/d", "4");
 	cr_assert_eq(gitstore_close(gs), 0);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,3,");
 	free(h);
 	int s;
@@ -112,7 +98,7 @@ static void sync_some_then_crash(void)
 Test(recovery, journal_replayed_exactly_once)
 {
 	crash_after(sync_some_then_crash);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,3,4,5,6,7,8,9,10,");
 	free(h);
 	struct node_list l = { 0 };
@@ -125,7 +111,7 @@ Test(recovery, journal_replayed_exactly_once)
 	cr_assert_eq(l.n, 3 + 15);
 	nodes_free(&l);
 	cr_assert_eq(gitstore_close(gs), 0);
-	h = history();
+	h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,");
 	free(h);
 	/* and once more: nothing is replayed twice */
@@ -133,7 +119,7 @@ Test(recovery, journal_replayed_exactly_once)
 	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, &l, &seq);
 	cr_assert_eq(seq, 19);
 	cr_assert_eq(gitstore_close(gs), 0);
-	h = history();
+	h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,");
 	free(h);
 	git_fsck_clean(&fx, NULL);
@@ -163,7 +149,7 @@ Test(recovery, records_not_yet_in_git_survive_a_second_crash)
 {
 	crash_after(three_then_crash);
 	crash_after(recover_then_crash); /* Git still holds only seq 0 */
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,");
 	free(h);
 	struct node_list l = { 0 };
@@ -175,7 +161,7 @@ Test(recovery, records_not_yet_in_git_survive_a_second_crash)
 	cr_assert_str_eq(nodes_find(&l, "/b")->value, "2");
 	cr_assert_str_eq(nodes_find(&l, "/c")->value, "3");
 	cr_assert_eq(gitstore_close(gs), 0);
-	h = history();
+	h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,3,4,");
 	free(h);
 	int st;
@@ -227,7 +213,7 @@ Test(recovery, new_boot_starts_fresh_tree_and_keeps_history)
 	commit_write(gs, 0, "/new", "boot b");
 	cr_assert_eq(gitstore_close(gs), 0);
 	nodes_free(&l);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	/* boot A, 1, 2 (old boot's journal), boot B (seq 2), 3 */
 	cr_assert_str_eq(h, "0,1,2,2,3,");
 	free(h);
@@ -287,7 +273,7 @@ Test(recovery, failed_journal_write_is_retried_not_lost)
 	cr_assert_str_eq(nodes_find(&l, "/d")->value, "4");
 	cr_assert_eq(gitstore_close(gs), 0);
 	nodes_free(&l);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,3,4,");
 	free(h);
 	git_fsck_clean(&fx, NULL);
@@ -307,7 +293,7 @@ Test(recovery, failed_fsync_is_reported_and_retried)
 	/* written twice to the journal, committed once */
 	gs = open_store(&fx, 20, GITSTORE_FSYNC_NEVER, NULL, NULL);
 	cr_assert_eq(gitstore_close(gs), 0);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,");
 	free(h);
 }
@@ -331,7 +317,7 @@ Test(recovery, failed_pack_write_keeps_journal_and_retries)
 	cr_assert_eq(s.writer_error, 0);
 	cr_assert_eq(s.git_seq, 1);
 	cr_assert_eq(gitstore_close(gs), 0);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,");
 	free(h);
 	git_fsck_clean(&fx, NULL);
@@ -361,7 +347,7 @@ Test(recovery, git_failure_then_crash_loses_nothing)
 	cr_assert_not_null(nodes_find(&l, "/b"));
 	cr_assert_eq(gitstore_close(gs), 0);
 	nodes_free(&l);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,");
 	free(h);
 	git_fsck_clean(&fx, NULL);
@@ -391,7 +377,7 @@ Test(recovery, one_daemon_per_store_and_stale_locks_cleared)
 	commit_write(gs, 0, "/b", "2");
 	cr_assert_eq(gitstore_sync(gs), 0);
 	cr_assert_eq(gitstore_close(gs), 0);
-	char *h = history();
+	char *h = history_seqs(&fx);
 	cr_assert_str_eq(h, "0,1,2,");
 	free(h);
 }

@@ -105,27 +105,37 @@ static void random_ops(struct store *st, unsigned *seed, int n)
 	}
 }
 
-Test(store, recovered_store_equals_the_original)
+/*
+ * Closes gs, opens the store again into a new tree: the same text as st,
+ * which passes store_check. Frees both trees.
+ */
+static void close_and_expect_recovered(struct gitstore *gs, struct store *st,
+				       unsigned pack_ms)
 {
-	struct store *st, *st2;
-	unsigned seed = 1234;
-	struct gitstore *gs = open_into(&st, 30);
-	for (int round = 0; round < 40; round++) {
-		random_ops(st, &seed, 25);
-		cr_assert_eq(gitstore_flush(gs), 0);
-	}
-	char *before = tree_text(st);
+	struct store *st2;
+	char *before = tree_text(st), err[128];
 	cr_assert_eq(gitstore_close(gs), 0);
-	gs = open_into(&st2, 30);
+	gs = open_into(&st2, pack_ms);
 	char *after = tree_text(st2);
 	cr_assert_str_eq(after, before);
-	char err[128];
 	cr_assert_eq(store_check(st2, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(gitstore_close(gs), 0);
 	store_free(st);
 	store_free(st2);
 	free(before);
 	free(after);
+}
+
+Test(store, recovered_store_equals_the_original)
+{
+	struct store *st;
+	unsigned seed = 1234;
+	struct gitstore *gs = open_into(&st, 30);
+	for (int round = 0; round < 40; round++) {
+		random_ops(st, &seed, 25);
+		cr_assert_eq(gitstore_flush(gs), 0);
+	}
+	close_and_expect_recovered(gs, st, 30);
 	git_fsck_clean(&fx, NULL);
 }
 
@@ -205,7 +215,7 @@ static void wait_rest(struct gitstore *gs, uint64_t want)
  */
 Test(store, writer_thread_handed_over_at_rest_keeps_committing)
 {
-	struct store *st, *st2;
+	struct store *st;
 	unsigned seed = 77;
 	struct gitstore *gs = open_into(&st, 20);
 	random_ops(st, &seed, 50);
@@ -221,22 +231,13 @@ Test(store, writer_thread_handed_over_at_rest_keeps_committing)
 			usleep(10000);
 		cr_assert_eq(thread_count(), threads);
 	}
-	char *before = tree_text(st);
-	cr_assert_eq(gitstore_close(gs), 0);
-	gs = open_into(&st2, 20);
-	char *after = tree_text(st2);
-	cr_assert_str_eq(after, before);
-	cr_assert_eq(gitstore_close(gs), 0);
-	store_free(st);
-	store_free(st2);
-	free(before);
-	free(after);
+	close_and_expect_recovered(gs, st, 20);
 	git_fsck_clean(&fx, NULL);
 }
 
 Test(store, wide_directory_recovers_in_creation_order)
 {
-	struct store *st, *st2;
+	struct store *st;
 	struct store_caller dom0 = { 0, true, UINT32_MAX, 1 };
 	struct gitstore *gs = open_into(&st, 30);
 	char path[64], val[32];
@@ -258,16 +259,7 @@ Test(store, wide_directory_recovers_in_creation_order)
 	cr_assert_eq(store_rm(st, NULL, &dom0, "/w/n14"), 0);
 	cr_assert_eq(store_write(st, NULL, &dom0, "/w/n0/new", "x", 1), 0);
 	cr_assert_eq(gitstore_flush(gs), 0);
-	char *before = tree_text(st);
-	cr_assert_eq(gitstore_close(gs), 0);
-	gs = open_into(&st2, 30);
-	char *after = tree_text(st2);
-	cr_assert_str_eq(after, before);
-	cr_assert_eq(gitstore_close(gs), 0);
-	store_free(st);
-	store_free(st2);
-	free(before);
-	free(after);
+	close_and_expect_recovered(gs, st, 30);
 }
 
 /*
