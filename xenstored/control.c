@@ -270,7 +270,7 @@ static const struct control_cmd control_cmds[] = {
 	{ "print", ctl_print, "<string>" },
 	{ "quota", ctl_quota, "[set <name> <val>|<domid>]" },
 	{ "quota-soft", ctl_quota_soft, "[set <name> <val>]" },
-	{ "store-fault", ctl_store_fault, "journal|fsync|pack <ENAME> <count>" },
+	{ "store-fault", ctl_store_fault, "journal|fsync|pack|pack-file|pack-entry <ENAME> <count>" },
 	{ "help", ctl_help, "" },
 };
 

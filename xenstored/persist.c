@@ -13,6 +13,7 @@
  * CONTROL check and logged at each failure.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,12 +163,47 @@ int xsd_persist_state_foreach(int (*fn)(void *ctx, uint32_t key,
 	return gs ? gitstore_state_foreach(gs, fn, ctx) : 0;
 }
 
+/*
+ * Git writer failures never hold a reply (the journal has every change),
+ * so nothing else tells an admin: once a second at most, say when the
+ * writer starts failing and when it is healthy again.
+ */
+static void writer_health_log(void)
+{
+	static time_t checked;
+	static uint64_t failures;
+	static bool failing;
+	struct gitstore_stats s;
+	time_t now = time(NULL);
+
+	if (now == checked)
+		return;
+	checked = now;
+	gitstore_get_stats(gs, &s);
+	if (s.writer_failures != failures && !failing) {
+		xsd_log("store: Git writer failing, retried (the journal holds every change): %s",
+			s.writer_msg);
+		fprintf(stderr, "xenstored: store: Git writer failing, "
+			"retried; the journal holds every change: %s\n",
+			s.writer_msg);
+		failing = true;
+	}
+	if (failing && !s.writer_error) { /* failed and retried since */
+		xsd_log("store: Git writer healthy again after %llu failures",
+			(unsigned long long)s.writer_failures);
+		fprintf(stderr, "xenstored: store: Git writer healthy again\n");
+		failing = false;
+	}
+	failures = s.writer_failures;
+}
+
 int xsd_persist_flush(void)
 {
 	int r;
 
 	if (!gs)
 		return 0;
+	writer_health_log();
 	/* a commit the engine could not take can never become durable */
 	if (append_error)
 		return append_error;
@@ -219,6 +255,8 @@ int xsd_persist_fault(const char *point, int err, unsigned count)
 		{ "journal", GITSTORE_FAULT_JOURNAL_WRITE },
 		{ "fsync", GITSTORE_FAULT_FSYNC },
 		{ "pack", GITSTORE_FAULT_PACK_WRITE },
+		{ "pack-file", GITSTORE_FAULT_PACK_FILE },
+		{ "pack-entry", GITSTORE_FAULT_PACK_ENTRY },
 	};
 
 	if (!gs)

@@ -394,7 +394,9 @@ void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out)
 	out->writer_handovers = gs->handovers;
 	out->journal_error = gs->journal_error;
 	out->writer_error = gs->writer_error;
+	out->writer_failures = gs->writer_failures;
 	out->faults_taken = gs->faults_taken;
+	snprintf(out->writer_msg, sizeof(out->writer_msg), "%s", gs->writer_msg);
 	pthread_mutex_unlock(&gs->lock);
 	snprintf(out->boot_id, sizeof(out->boot_id), "%s", gs->boot);
 }

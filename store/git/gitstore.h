@@ -162,8 +162,10 @@ struct gitstore_stats {
 	uint64_t writer_handovers; /* writer threads replaced at rest */
 	int journal_error;       /* last flush error, 0 when healthy */
 	int writer_error;        /* last Git writer error, 0 when healthy */
+	uint64_t writer_failures; /* failed attempts of the writer, in all */
 	uint64_t faults_taken;   /* injected failures that happened (tests) */
 	char boot_id[40];
+	char writer_msg[256];    /* what failed last ("" before any failure) */
 };
 void gitstore_get_stats(struct gitstore *gs, struct gitstore_stats *out);
 

@@ -17,9 +17,30 @@ grep -q 'journal write failed' "$XSD_DIR/daemon.log" ||
 	xsd_fail "no journal failure logged: $(cat "$XSD_DIR/daemon.log")"
 [ "$(xenstore-read /fault/a)" = held ] || xsd_fail "value lost in memory"
 
-# 2. the Git writer fails: writes are still acknowledged from the journal
-$CTL store-fault pack EIO 3 >/dev/null || xsd_fail "store-fault pack refused"
-for i in 1 2 3 4 5; do xenstore-write /fault/b$i v$i || xsd_fail "write b$i"; done
+# Waits (5 s at most, reading to keep the loop turning: it looks once a
+# second) until the log has said "$1" $2 times.
+logged() {
+	i=0
+	until [ "$(grep -c "$1" "$XSD_DIR/daemon.log")" -ge "$2" ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && xsd_fail "log: \"$1\" not $2 times"
+		xenstore-read /fault/a >/dev/null; sleep 0.05
+	done
+}
+
+# 2. the Git writer fails: writes are still acknowledged from the journal,
+# and the log says it fails, then that it is healthy again. Then the same
+# with its pack failing inside commits: an object that cannot be added,
+# a torn write of the pack file.
+n=0
+for f in "pack EIO 3" "pack-entry ENOMEM 3" "pack-file EIO 2"; do
+	n=$((n + 1))
+	$CTL store-fault $f >/dev/null || xsd_fail "store-fault $f refused"
+	for i in 1 2 3 4 5; do
+		xenstore-write /fault/b$n$i v$i || xsd_fail "write b$n$i"
+	done
+	logged 'Git writer failing' $n
+	logged 'Git writer healthy again' $n
+done
 
 # 3. kill -9, restart on the same store: everything acknowledged is there
 kill -9 "$XSD_PID"; wait "$XSD_PID" 2>/dev/null
@@ -30,8 +51,11 @@ i=0; until xenstore-exists / 2>/dev/null; do
 	i=$((i + 1)); [ $i -gt 100 ] && xsd_fail "no restart"; sleep 0.05
 done
 [ "$(xenstore-read /fault/a)" = held ] || xsd_fail "/fault/a lost after kill -9"
-for i in 1 2 3 4 5; do
-	[ "$(xenstore-read /fault/b$i)" = v$i ] || xsd_fail "/fault/b$i lost after kill -9"
+for n in 1 2 3; do
+	for i in 1 2 3 4 5; do
+		[ "$(xenstore-read /fault/b$n$i)" = v$i ] ||
+			xsd_fail "/fault/b$n$i lost after kill -9"
+	done
 done
 $CTL check >/dev/null || xsd_fail "CONTROL check after recovery"
 
