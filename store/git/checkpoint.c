@@ -95,8 +95,11 @@ struct walk {
 	unsigned tick;
 };
 
-static bool stopping(struct gs_checkpoint *c)
+/* Whether a stop was asked for; arg is the struct gs_checkpoint (a
+ * gs_ckpt_stop_fn, for the staleness count too). */
+static bool stopping(void *arg)
 {
+	struct gs_checkpoint *c = arg;
 	pthread_mutex_lock(&c->lock);
 	bool s = c->stop;
 	pthread_mutex_unlock(&c->lock);
@@ -268,11 +271,6 @@ static uint64_t bytes_since(const char *dir)
 	return sum;
 }
 
-static bool stop_asked(void *arg)
-{
-	return stopping(arg);
-}
-
 /*
  * Whether the tree of commit moved far enough from the checkpoint pack
  * for a new one: 1 yes (also without a usable checkpoint pack), 0 no, or
@@ -301,7 +299,7 @@ static int worth_rewriting(struct gs_checkpoint *c, const git_oid *commit,
 	}
 	e = commit_tree(odb, commit, &tree);
 	if (!e)
-		e = gs_ckpt_stale_count(&r, odb, &tree, limit, stop_asked, c,
+		e = gs_ckpt_stale_count(&r, odb, &tree, limit, stopping, c,
 					stale);
 	git_odb_free(odb);
 	gs_ckpt_read_close(&r);
